@@ -1,0 +1,1 @@
+"""OpenGL helpers: context creation and shader loading."""

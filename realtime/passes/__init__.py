@@ -1,0 +1,1 @@
+"""Fragment-shader passes; each pairs with shaders/<name>.frag."""

@@ -1,0 +1,45 @@
+"""Aperture shape and the ring kernel that samples it (pure numpy)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from realtime.passes.constants import KERNEL_RINGS, kernel_taps
+
+
+def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.ndarray:
+    """Radius of a regular polygon with circumradius 1 in direction `angle`.
+
+    For a polygon of n sides the distance to the edge at angle t from the
+    middle of a side is cos(pi / n) / cos(t); t is the angle folded into
+    [-pi/n, pi/n] about the nearest side's middle. blades = 0 is a circle.
+    """
+    if blades == 0:
+        return np.ones_like(angle)
+    sector = 2 * math.pi / blades
+    t = np.mod(angle - rotation_rad, sector) - sector / 2
+    return math.cos(math.pi / blades) / np.cos(t)
+
+
+def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
+    """Taps as rows (dir_x, dir_y, ring k, 1 / shape radius), centre first.
+
+    Ring k holds 8k taps, odd rings rotated by half a step so that
+    neighbouring rings interleave. The last column scales a tap's distance
+    into units of the aperture shape's radius in the direction from the
+    sample to the centre (a disc covers the centre when that distance is at
+    most the sample's blur radius).
+    """
+    rows = [(0.0, 0.0, 0.0, 1.0)]
+    for k in range(1, KERNEL_RINGS + 1):
+        count = 8 * k
+        angles = (np.arange(count) + 0.5 * (k % 2)) * (2 * math.pi / count)
+        towards_centre = angles + math.pi
+        shape = polygon_radius(towards_centre, blades, math.radians(rotation_deg))
+        for a, s in zip(angles, shape, strict=True):
+            rows.append((math.cos(a), math.sin(a), float(k), 1.0 / float(s)))
+    kernel = np.array(rows, dtype=np.float32)
+    assert len(kernel) == kernel_taps()
+    return kernel

@@ -1,0 +1,25 @@
+"""Tiles pass: min/max signed CoC per TILE_SIZE^2 block of full-res pixels."""
+
+from __future__ import annotations
+
+import moderngl
+
+from realtime.passes.base import FullscreenPass
+from realtime.passes.constants import TILE_SIZE
+
+
+def tile_grid(width: int, height: int) -> tuple[int, int]:
+    """Tiles across and down a full-res image."""
+    return -(-width // TILE_SIZE), -(-height // TILE_SIZE)
+
+
+class Tiles(FullscreenPass):
+    """Tile texel: RG16F, (min signed CoC, max signed CoC)."""
+
+    shader = "tiles.frag"
+    outputs = ((2, "f2"),)
+    filter = moderngl.NEAREST
+
+    def run(self, half_color: moderngl.Texture, full_size: tuple[int, int]) -> moderngl.Texture:
+        self.draw(tile_grid(*full_size), {"half_color": half_color})
+        return self.output

@@ -1,0 +1,102 @@
+"""The depth-of-field pass chain: setup -> tiles -> dilate -> gather + scatter -> composite.
+
+`Compositor` renders numpy arrays (`render`) or GPU textures
+(`render_textures`, used by the live preview without a CPU round trip).
+Textures hold images top row first (texel row 0 = image row 0), the same
+order as numpy; only a pass that draws to a window flips.
+"""
+
+from __future__ import annotations
+
+import math
+
+import moderngl
+import numpy as np
+
+from realtime.gl.context import create_offscreen_context
+from realtime.lens import Lens
+from realtime.passes.composite import Composite
+from realtime.passes.constants import shader_defines
+from realtime.passes.dilate import Dilate
+from realtime.passes.gather import Gather
+from realtime.passes.scatter import Scatter
+from realtime.passes.setup import Setup
+from realtime.passes.tiles import Tiles
+
+
+class Compositor:
+    """Thin-lens depth of field for RGB-D frames on one GL context."""
+
+    def __init__(self, ctx: moderngl.Context | None = None):
+        self.ctx = ctx if ctx is not None else create_offscreen_context()
+        self.max_coc: float | None = None
+        self._inputs: tuple[moderngl.Texture, moderngl.Texture] | None = None
+
+    def _build(self, max_coc: float) -> None:
+        """Compile the passes for a CoC clamp (the clamp sets loop bounds)."""
+        if self.max_coc == max_coc:
+            return
+        if self.max_coc is not None:
+            for p in self.passes:
+                p.release()
+        defines = shader_defines(max_coc)
+        self.setup = Setup(self.ctx, defines)
+        self.tiles = Tiles(self.ctx, defines)
+        self.dilate = Dilate(self.ctx, defines)
+        self.gather = Gather(self.ctx, defines)
+        self.scatter = Scatter(self.ctx, defines)
+        self.composite = Composite(self.ctx, defines)
+        self.max_coc = max_coc
+
+    @property
+    def passes(self) -> list:
+        return [self.setup, self.tiles, self.dilate, self.gather, self.scatter, self.composite]
+
+    def upload(
+        self, color: np.ndarray, depth: np.ndarray
+    ) -> tuple[moderngl.Texture, moderngl.Texture]:
+        """Copy a linear RGB float image and a depth map (metres) into reused textures."""
+        h, w = depth.shape
+        if color.shape != (h, w, 3):
+            raise ValueError(f"colour {color.shape} and depth {depth.shape} differ in size")
+        if self._inputs is None or self._inputs[0].size != (w, h):
+            if self._inputs is not None:
+                for tex in self._inputs:
+                    tex.release()
+            color_tex = self.ctx.texture((w, h), 3, dtype="f4")
+            depth_tex = self.ctx.texture((w, h), 1, dtype="f4")
+            for tex in (color_tex, depth_tex):
+                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+                tex.repeat_x = tex.repeat_y = False
+            self._inputs = (color_tex, depth_tex)
+        self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32).tobytes())
+        self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32).tobytes())
+        return self._inputs
+
+    def render_textures(
+        self, color: moderngl.Texture, depth: moderngl.Texture, lens: Lens
+    ) -> moderngl.Texture:
+        """Run the chain on GPU textures; returns the composite (RGBA32F, linear)."""
+        self._build(lens.max_coc_px)
+        coc_params = lens.coc_scale_bias(color.size[0])
+        self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
+        aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
+        half, highlight = self.setup.run(color, depth, coc_params)
+        tiles = self.tiles.run(half, color.size)
+        reach = self.dilate.run(tiles)
+        fg, bg = self.gather.run(half, reach, coc_params)
+        sprites = self.scatter.run(half, highlight, coc_params, aperture)
+        return self.composite.run(color, depth, fg, bg, sprites, coc_params)
+
+    def render(self, color: np.ndarray, depth: np.ndarray, lens: Lens) -> np.ndarray:
+        """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32."""
+        color_tex, depth_tex = self.upload(color, depth)
+        out = self.render_textures(color_tex, depth_tex, lens)
+        return read_rgb(out)
+
+
+def read_rgb(texture: moderngl.Texture) -> np.ndarray:
+    """Read an RGBA float texture back as HxWx3 float32."""
+    w, h = texture.size
+    data = np.frombuffer(texture.read(), dtype=np.float32).reshape(h, w, 4)
+    return data[..., :3].copy()

@@ -1,0 +1,28 @@
+// Shared depth-of-field helpers. Constants (MAX_COC, TILE_SIZE, ...) arrive as
+// #defines from realtime/passes/constants.py; never repeat their values here.
+//
+// Thin lens (derivation in realtime/lens.py): the signed CoC diameter in
+// full-resolution pixels is affine in inverse depth,
+//     coc(z) = bias + scale / z,   scale = -K, bias = K / zf,
+// negative in front of the focal plane, positive behind it. Because it grows
+// monotonically with depth, comparing signed CoCs compares depths.
+
+uniform vec2 coc_params;  // (scale, bias)
+
+float coc_from_depth(float depth_m) {
+    return clamp(coc_params.y + coc_params.x / depth_m, -MAX_COC, MAX_COC);
+}
+
+// Aperture shape: radius of the aperture (circumradius 1) in direction dir.
+// A regular polygon of n blades has radius cos(pi/n) / cos(t) at angle t from
+// the middle of the nearest side (t folded into [-pi/n, pi/n]); 0 blades is a
+// circle. realtime/passes/kernel.py evaluates the same for the gather taps.
+uniform int blades;            // 0 = circular
+uniform float blade_rotation;  // radians
+
+float aperture_radius(vec2 dir) {
+    if (blades == 0) return 1.0;
+    float sector = 6.28318531 / float(blades);
+    float t = mod(atan(dir.y, dir.x) - blade_rotation, sector) - 0.5 * sector;
+    return cos(3.14159265 / float(blades)) / cos(t);
+}

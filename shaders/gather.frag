@@ -1,0 +1,73 @@
+// Gather (half resolution): scatter-as-gather over a ring kernel, two layers.
+//
+// Every pixel s is a disc of radius r_s = |coc_s| / 2 (full-res px) holding
+// its colour spread evenly, density 1 / (pi r_s^2). The output pixel p sums
+// the discs that cover it, estimated from taps on KERNEL rings: ring k of K
+// lies at radius k R / K with 8k taps, so every tap stands for the same area
+// pi (R / K)^2 / 4 (the centre tap too).
+//
+// Foreground layer (CoC < -FG_MIN, nearer than the focal plane): partial
+// occlusion. Each tap that reaches p adds coverage a = tap_area / (pi r_s^2);
+// the sum is the foreground's alpha at p, premultiplied colour alongside.
+// It covers both sharp and blurred pixels behind it.
+//
+// Background layer (everything else), normalised: a sample nearer than p
+// spreads by its own radius; a sample farther than p is hidden by p's own
+// surface beyond p's radius, so it reaches only min(r_s, r_p). A sharp
+// subject therefore neither leaks into the blur behind it nor receives it.
+// Where p is foreground the background behind it is unseen: every background
+// sample nearby fills it (hole fill), weighted by its reach.
+#include "dof_common.glsl"
+
+uniform sampler2D half_color;  // rgb linear, a = signed CoC (full-res px)
+uniform sampler2D reach;       // tile res: (foreground radius, background radius)
+uniform vec4 ring_taps[KERNEL_TAPS];  // unit direction (x, y), ring index, 1 / aperture-shape radius
+
+layout(location = 0) out vec4 foreground;  // rgb premultiplied, a = coverage
+layout(location = 1) out vec4 background;  // rgb normalised, a = centre signed CoC
+
+const float HOLE_WEIGHT = 1e-3;
+
+void main() {
+    ivec2 texel = ivec2(gl_FragCoord.xy);
+    vec4 centre = texelFetch(half_color, texel, 0);
+    vec2 tile_reach = texelFetch(reach, texel / (TILE_SIZE / 2), 0).xy;
+    float radius = max(tile_reach.x, tile_reach.y);
+    if (radius < 0.5 * MIN_GATHER_COC) {
+        foreground = vec4(0.0);
+        background = centre;
+        return;
+    }
+    // Rings in use: enough that taps are about RING_SPACING full-res px apart.
+    int rings = clamp(int(ceil(radius / RING_SPACING)), 1, KERNEL_RINGS);
+    float spacing = radius / float(rings);
+    float tap_area = 0.25 * spacing * spacing;  // tap area / pi
+    vec2 texel_size = 1.0 / vec2(textureSize(half_color, 0));
+    vec2 centre_uv = (vec2(texel) + 0.5) * texel_size;
+    bool centre_fg = centre.a < -FG_MIN;
+    float centre_r = centre_fg ? MAX_COC : max(centre.a, 0.0) * 0.5;
+
+    vec4 fg = vec4(0.0);
+    vec4 bg = vec4(0.0);
+    int taps = 1 + 4 * rings * (rings + 1);
+    for (int i = 0; i < taps; ++i) {
+        vec4 tap = ring_taps[i];
+        float ring_r = tap.z * spacing;  // full-res px
+        vec4 s = textureLod(half_color, centre_uv + (0.5 * ring_r) * tap.xy * texel_size, 0.0);
+        float d = ring_r * tap.w;  // distance in units of the aperture shape's radius
+        float r = abs(s.a) * 0.5;
+        if (s.a < -FG_MIN) {
+            float cover = clamp((r - d) / spacing + 0.5, 0.0, 1.0);
+            float a = cover * min(tap_area / (r * r), 1.0);
+            fg += vec4(s.rgb * a, a);
+        } else {
+            float reach_r = (s.a <= centre.a) ? r : min(r, centre_r);
+            float cover = clamp((reach_r - d) / spacing + 0.5, 0.0, 1.0);
+            float w = cover / max(r * r, tap_area) + (centre_fg ? HOLE_WEIGHT : 0.0);
+            bg += vec4(s.rgb * w, w);
+        }
+    }
+    float alpha = min(fg.a, 1.0);
+    foreground = vec4(fg.rgb / max(fg.a, 1.0), alpha);
+    background = vec4(bg.a > 0.0 ? bg.rgb / bg.a : centre.rgb, centre.a);
+}

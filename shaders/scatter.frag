@@ -1,0 +1,27 @@
+// Scatter (fragment stage): a flat, anti-aliased aperture-shaped disc, added
+// into the foreground or background layer with the gather's depth rule: a
+// highlight behind the pixel it lands on reaches it only within that
+// pixel's own blur radius.
+#include "dof_common.glsl"
+
+uniform sampler2D half_color;  // a = signed CoC of the texel the sprite lands on
+
+flat in vec4 sprite;
+flat in vec2 centre_px;
+
+layout(location = 0) out vec4 foreground;  // rgb added to the foreground layer
+layout(location = 1) out vec4 background;  // rgb added to the background layer
+
+void main() {
+    vec2 offset = (gl_FragCoord.xy - centre_px) * 2.0;  // full-res px
+    float radius = abs(sprite.a) * 0.5;
+    float dist = length(offset) / aperture_radius(-offset);
+    float here = texelFetch(half_color, ivec2(gl_FragCoord.xy), 0).a;
+    float reach = (sprite.a <= here || here < -FG_MIN) ? radius : min(radius, max(here, 0.0) * 0.5);
+    // the edge is anti-aliased over one half-res texel (2 full-res px)
+    float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
+    vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
+    bool front = sprite.a < -FG_MIN;
+    foreground = vec4(front ? energy : vec3(0.0), 0.0);
+    background = vec4(front ? vec3(0.0) : energy, 0.0);
+}

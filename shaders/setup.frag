@@ -1,0 +1,60 @@
+// Setup (half resolution): downsample colour, compute the CoC, split off highlights.
+//
+// Each half-res texel covers a 2x2 block of full-res pixels. It keeps the
+// CoC of the nearest pixel (a foreground may grow by a pixel, a background
+// never leaks over it) and averages only the colours of pixels at about that
+// depth, so no texel blends across a depth edge.
+//
+// Highlights: a sparse gather cannot draw the disc of one bright pixel (most
+// output pixels miss it between taps), so isolated peaks are scattered as
+// sprites instead. A texel is a peak when it is brighter than twice the mean
+// of the 12-pixel ring around its block plus HIGHLIGHT_MIN; the excess above
+// that ring mean goes to the sprite, the rest stays in the gathered colour.
+#include "dof_common.glsl"
+
+uniform sampler2D color;  // full res, linear RGB
+uniform sampler2D depth;  // full res, metres (> 0, finite)
+
+layout(location = 0) out vec4 half_color;  // rgb linear, a = signed CoC diameter (full-res px)
+layout(location = 1) out vec4 highlight;   // rgb excess to scatter (0 if none), a = signed CoC
+
+const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
+
+void main() {
+    ivec2 base = ivec2(gl_FragCoord.xy) * 2;
+    ivec2 last = textureSize(color, 0) - 1;
+    vec3 c[4];
+    float k[4];
+    for (int i = 0; i < 4; ++i) {
+        ivec2 p = min(base + ivec2(i & 1, i >> 1), last);
+        c[i] = texelFetch(color, p, 0).rgb;
+        k[i] = coc_from_depth(texelFetch(depth, p, 0).r);
+    }
+    float nearest = min(min(k[0], k[1]), min(k[2], k[3]));
+    float tolerance = 1.0 + 0.25 * abs(nearest);
+    vec3 sum = vec3(0.0);
+    float count = 0.0;
+    for (int i = 0; i < 4; ++i) {
+        float w = step(k[i] - nearest, tolerance);
+        sum += c[i] * w;
+        count += w;
+    }
+    vec3 mean = sum / count;
+
+    highlight = vec4(0.0, 0.0, 0.0, nearest);
+    if (abs(nearest) >= SCATTER_MIN_COC) {
+        vec3 ring = vec3(0.0);
+        for (int i = 0; i < 12; ++i) {
+            // the 12 border pixels of the 4x4 block around the 2x2 block
+            ivec2 o = i < 4 ? ivec2(i - 1, -1) : i < 8 ? ivec2(i - 5, 2) : ivec2(i < 10 ? -1 : 2, (i & 1));
+            ring += texelFetch(color, clamp(base + o, ivec2(0), last), 0).rgb;
+        }
+        ring /= 12.0;
+        if (dot(mean, LUMA) > 2.0 * dot(ring, LUMA) + HIGHLIGHT_MIN) {
+            vec3 excess = max(mean - ring, vec3(0.0));
+            highlight.rgb = excess;
+            mean -= excess;
+        }
+    }
+    half_color = vec4(mean, nearest);
+}

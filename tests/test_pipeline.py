@@ -1,0 +1,77 @@
+"""Whole-chain behaviour on synthetic inputs: discs, energy, focus, layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from realtime.lens import Lens
+
+SIZE = 160
+
+
+def flat_scene(depth_m: float = 5.0, value: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    color = np.full((SIZE, SIZE, 3), value, np.float32)
+    depth = np.full((SIZE, SIZE), depth_m, np.float32)
+    return color, depth
+
+
+def disc_diameter(image: np.ndarray) -> float:
+    """Diameter of the area brighter than half the plateau (equal-area circle)."""
+    plateau = np.median(image[image > 0.5 * image.max()])
+    area = float((image > 0.5 * plateau).sum())
+    return 2.0 * np.sqrt(area / np.pi)
+
+
+@pytest.mark.parametrize("blur_px", [12.0, 30.0, 60.0])
+def test_bright_pixel_becomes_flat_disc_of_thin_lens_size(compositor, blur_px: float) -> None:
+    color, depth = flat_scene()
+    color[80, 80] = 100.0
+    lens = Lens(artistic_blur_px=blur_px / 0.6, focus_m=2.0)  # at 5 m: coc = blur * (1 - 2/5)
+    expected = float(lens.coc_px(5.0, SIZE))
+    assert expected == pytest.approx(blur_px)
+    out = compositor.render(color, depth, lens)[..., 0]
+    assert out.sum() == pytest.approx(100.0, rel=0.03)  # energy within 3%
+    assert disc_diameter(out) == pytest.approx(expected, abs=1.0)
+    # flat top: the inner 60% of the disc varies by less than 5%
+    yy, xx = np.mgrid[:SIZE, :SIZE]
+    inner = out[np.hypot(yy - 80, xx - 80) < 0.3 * expected]
+    assert inner.std() / inner.mean() < 0.05
+    assert inner.mean() == pytest.approx(100.0 / (np.pi * expected**2 / 4), rel=0.06)
+
+
+def test_all_in_focus_input_is_unchanged(compositor) -> None:
+    rng = np.random.default_rng(1)
+    color = rng.random((SIZE, SIZE, 3), dtype=np.float32)
+    depth = np.full((SIZE, SIZE), 3.0, np.float32)
+    out = compositor.render(color, depth, Lens(focus_m=3.0, f_number=1.4))
+    assert np.abs(out - color).max() <= 1.0 / 255
+
+
+def test_no_halo_around_sharp_subject(compositor) -> None:
+    # a sharp bright square at the focal plane before a dark blurred background
+    color, depth = flat_scene(depth_m=10.0, value=0.1)
+    color[50:110, 50:110] = 1.0
+    depth[50:110, 50:110] = 2.0
+    lens = Lens(focus_m=2.0, f_number=1.4, focal_length_mm=135.0)
+    assert lens.coc_px(10.0, SIZE) > 20
+    out = compositor.render(color, depth, lens)
+    assert np.abs(out[52:108, 52:108] - 1.0).max() < 1.0 / 255  # subject stays sharp
+    ring = np.ones((SIZE, SIZE), bool)
+    ring[44:116, 44:116] = False
+    assert np.abs(out[ring] - 0.1).max() < 0.01  # background beside it does not glow
+
+
+def test_blurred_foreground_spreads_over_sharp_background(compositor) -> None:
+    color, depth = flat_scene(depth_m=4.0, value=0.0)
+    color[:, :80] = 1.0
+    depth[:, :80] = 1.0  # a near white half, far in front of focus
+    lens = Lens(focus_m=4.0, f_number=1.2, focal_length_mm=85.0)
+    coc = float(-lens.coc_px(1.0, SIZE))
+    assert coc > 20
+    out = compositor.render(color, depth, lens)[80, :, 0]
+    # past the edge the foreground covers a sharp background partially, fading out
+    # over its radius: about half at the edge, nothing beyond one radius
+    assert 0.3 < out[81] < 0.7
+    assert out[80 + int(coc / 2) + 3] < 0.02
+    assert out[80 + int(coc / 4)] > 0.05
