@@ -85,8 +85,9 @@ class Compositor:
         tiles = self.tiles.run(half, color.size)
         reach = self.dilate.run(tiles)
         fg, bg = self.gather.run(half, reach, coc_params)
-        sprites = self.scatter.run(half, highlight, coc_params, aperture)
-        return self.composite.run(color, depth, fg, bg, sprites, coc_params)
+        assert self.gather.fbo is not None
+        self.scatter.run(self.gather.fbo, half, highlight, aperture)
+        return self.composite.run(color, depth, fg, bg, reach, coc_params)
 
     def render(self, color: np.ndarray, depth: np.ndarray, lens: Lens) -> np.ndarray:
         """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32."""

@@ -9,14 +9,18 @@ uniform sampler2D color;       // full res, linear RGB
 uniform sampler2D depth;       // full res, metres
 uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage
 uniform sampler2D background;  // half res: rgb, a = signed CoC
-uniform sampler2D sprites_fg;  // half res: highlight sprites in front of the focal plane
-uniform sampler2D sprites_bg;  // half res: highlight sprites behind it
+uniform sampler2D reach;       // tile res: (foreground radius, background radius)
 
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
     vec3 sharp = texelFetch(color, q, 0).rgb;
+    vec2 tile_reach = texelFetch(reach, q / TILE_SIZE, 0).xy;
+    if (max(tile_reach.x, tile_reach.y) < 0.5 * MIN_GATHER_COC) {
+        result = vec4(sharp, 1.0);  // no blur reaches this tile: as cheap as a copy
+        return;
+    }
     float coc = coc_from_depth(texelFetch(depth, q, 0).r);
     ivec2 half_last = textureSize(background, 0) - 1;
     vec2 pos = (vec2(q) + 0.5) * 0.5 - 0.5;  // in half-res texel centres
@@ -38,6 +42,5 @@ void main() {
     vec3 behind = mix(sharp, blurred, defocus);
     vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(half_last + 1);
     vec4 fg = texture(foreground, half_uv);
-    behind += texture(sprites_bg, half_uv).rgb;
-    result = vec4(fg.rgb + texture(sprites_fg, half_uv).rgb + (1.0 - fg.a) * behind, 1.0);
+    result = vec4(fg.rgb + (1.0 - fg.a) * behind, 1.0);
 }

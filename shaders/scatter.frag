@@ -9,8 +9,8 @@ uniform sampler2D half_color;  // a = signed CoC of the texel the sprite lands o
 flat in vec4 sprite;
 flat in vec2 centre_px;
 
-layout(location = 0) out vec4 foreground;  // rgb added to the foreground layer
-layout(location = 1) out vec4 background;  // rgb added to the background layer
+layout(location = 0) out vec4 foreground;  // rgb added to the gather's foreground layer
+layout(location = 1) out vec4 background;  // rgb added to the gather's background layer
 
 void main() {
     vec2 offset = (gl_FragCoord.xy - centre_px) * 2.0;  // full-res px

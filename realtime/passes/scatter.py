@@ -1,4 +1,4 @@
-"""Scatter pass: highlight sprites (points) added into half-res layer targets."""
+"""Scatter pass: highlight sprites (points) added into the gather's layers."""
 
 from __future__ import annotations
 
@@ -8,36 +8,33 @@ from realtime.passes.base import FullscreenPass
 
 
 class Scatter(FullscreenPass):
-    """Two RGBA16F half-res targets, additive: 0 foreground sprites, 1 background sprites.
+    """Adds sprites into the gather's two half-res targets (rgb only, alpha kept).
 
     One point per half-res texel; the vertex stage culls all but the
-    highlights the setup pass split off.
+    highlights the setup pass split off. Owns no targets of its own.
     """
 
     shader = "scatter.frag"
     vertex = "scatter.vert"
-    outputs = ((4, "f2"), (4, "f2"))
 
     def run(
         self,
+        layers: moderngl.Framebuffer,
         half_color: moderngl.Texture,
         highlight: moderngl.Texture,
-        coc_params: tuple[float, float],
         aperture: tuple[int, float],
-    ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        size = half_color.size
-        self._allocate(size)
-        assert self.fbo is not None
-        self.fbo.use()
-        self.fbo.clear(0.0, 0.0, 0.0, 0.0)
+    ) -> None:
         half_color.use(0)
         highlight.use(1)
         self.set("half_color", 0)
         self.set("highlight", 1)
         self.set("blades", aperture[0])
         self.set("blade_rotation", aperture[1])
+        layers.use()
         self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
-        self.ctx.blend_func = moderngl.ONE, moderngl.ONE
-        self.vao.render(moderngl.POINTS, vertices=size[0] * size[1])
+        # rgb += sprite; alpha (coverage, centre CoC) stays as the gather wrote it
+        self.ctx.blend_func = moderngl.ONE, moderngl.ONE, moderngl.ZERO, moderngl.ONE
+        w, h = half_color.size
+        self.vao.render(moderngl.POINTS, vertices=w * h)
         self.ctx.disable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
-        return self.textures[0], self.textures[1]
+        self.ctx.blend_func = moderngl.DEFAULT_BLENDING

@@ -1,0 +1,35 @@
+"""Single-pass references for the benchmark: the floor and the brute-force gather."""
+
+from __future__ import annotations
+
+import math
+
+import moderngl
+
+from realtime.lens import Lens
+from realtime.passes.base import FullscreenPass
+
+
+class _FullResPass(FullscreenPass):
+    outputs = ((4, "f4"),)
+
+    def run(self, color: moderngl.Texture, depth: moderngl.Texture, lens: Lens) -> moderngl.Texture:
+        uniforms = {
+            "coc_params": lens.coc_scale_bias(color.size[0]),
+            "blades": lens.blades,
+            "blade_rotation": math.radians(lens.blade_rotation_deg),
+        }
+        self.draw(color.size, {"color": color, "depth": depth}, uniforms)
+        return self.output
+
+
+class Floor(_FullResPass):
+    """One full-res pass reading colour and depth and writing RGBA32F: the cost floor."""
+
+    shader = "floor.frag"
+
+
+class BruteForce(_FullResPass):
+    """Full-res gather over the whole largest CoC disc, with the pipeline's depth rules."""
+
+    shader = "brute.frag"
