@@ -33,8 +33,8 @@ class Scatter(FullscreenPass):
         layers.use()
         self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         # rgb += sprite; alpha (coverage, centre CoC) stays as the gather wrote it
-        self.ctx.blend_func = moderngl.ONE, moderngl.ONE, moderngl.ZERO, moderngl.ONE
+        self.ctx.blend_func = moderngl.ONE, moderngl.ONE, moderngl.ZERO, moderngl.ONE  # type: ignore[assignment]
         w, h = half_color.size
         self.vao.render(moderngl.POINTS, vertices=w * h)
         self.ctx.disable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
-        self.ctx.blend_func = moderngl.DEFAULT_BLENDING
+        self.ctx.blend_func = moderngl.DEFAULT_BLENDING  # type: ignore[assignment]
