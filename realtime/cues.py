@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -40,7 +41,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
-import tomllib
 
 from realtime.errors import InputError
 from realtime.focus import (
