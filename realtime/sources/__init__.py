@@ -1,0 +1,30 @@
+"""Inputs and outputs: colour and depth files in, rendered images out.
+
+images: colour as float32 linear light. depth: depth as float32 metres under a
+stated DepthConvention, hole filling and resampling. writers: atomic image
+output. options: the shared --rgb/--depth command-line options.
+"""
+
+from realtime.sources.depth import (
+    DepthConvention,
+    fill_invalid_depth,
+    load_depth,
+    resample_depth,
+)
+from realtime.sources.images import linear_to_srgb, load_color, srgb_to_linear
+from realtime.sources.options import add_input_arguments, convention_from_args, load_inputs
+from realtime.sources.writers import write_image
+
+__all__ = [
+    "DepthConvention",
+    "add_input_arguments",
+    "convention_from_args",
+    "fill_invalid_depth",
+    "linear_to_srgb",
+    "load_color",
+    "load_depth",
+    "load_inputs",
+    "resample_depth",
+    "srgb_to_linear",
+    "write_image",
+]

@@ -1,0 +1,351 @@
+"""Depth maps in, as float32 metres with NaN where the file has no data.
+
+A depth file says nothing reliable about its own units, so the caller states a
+DepthConvention (the front ends build it from --depth-scale, --disparity or
+--inverse-depth). Integer maps without a unit are refused rather than guessed.
+
+Invalid samples: 0, negative, NaN and infinite depth, and disparity 0. The
+renderer needs a finite depth everywhere, so `fill_invalid_depth` fills holes
+from valid neighbours, preferring the farther and similarly coloured ones:
+holes at depth edges in sensor data are mostly occlusion shadows, which lie on
+the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.sources.images import (
+    IMAGEIO_EXTENSIONS,
+    TIFF_EXTENSIONS,
+    PathLike,
+    check_file,
+    read_exr_channels,
+    read_samples,
+)
+
+DepthKind = Literal["metric", "scaled", "disparity", "inverse"]
+DEPTH_KINDS: tuple[str, ...] = ("metric", "scaled", "disparity", "inverse")
+DEPTH_EXTENSIONS = (*IMAGEIO_EXTENSIONS, *TIFF_EXTENSIONS, ".exr", ".npy", ".pfm")
+EXR_DEPTH_CHANNELS = ("Z", "Y", "R")  # the first present is the depth, else the only channel
+
+# Hole filling (see fill_invalid_depth). Weights are products of three factors:
+#   spatial: bilinear weight of a coarse candidate at the hole's position;
+#   far:     (d_far / d) ** FAR_PREFERENCE, d = 1/z, d_far the farthest candidate's:
+#            a candidate 25% nearer than the farthest weighs 0.1, one at half the
+#            distance 1e-3: blends within a surface, picks the far side at an edge;
+#   colour:  exp(-|g_hole - g_candidate|^2 / (2 COLOR_SIGMA^2)) on sqrt(linear) colour,
+#            a cheap perceptual encoding; strong enough to override the far preference
+#            when the hole clearly looks like the nearer surface.
+FAR_PREFERENCE = 10.0
+COLOR_SIGMA = 0.1
+
+
+@dataclass(frozen=True)
+class DepthConvention:
+    """How a depth file's samples map to metres; the field a kind uses must be set."""
+
+    kind: DepthKind = "metric"  # metric float | scaled integer | disparity px | inverse
+    scale: float | None = None  # "scaled": metres per stored unit (0.001 = millimetres)
+    focal_baseline: float | None = None  # "disparity": f_px * baseline_m; z = this / disparity
+    near_m: float | None = None  # "inverse": depth where the normalised map is 1
+    far_m: float | None = None  # "inverse": depth where the normalised map is 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in DEPTH_KINDS:
+            raise InputError(
+                f"depth kind must be one of {', '.join(DEPTH_KINDS)}, got {self.kind!r}"
+            )
+        needs = {
+            "metric": (),
+            "scaled": ("scale",),
+            "disparity": ("focal_baseline",),
+            "inverse": ("near_m", "far_m"),
+        }[self.kind]
+        for name in ("scale", "focal_baseline", "near_m", "far_m"):
+            value = getattr(self, name)
+            if name in needs:
+                if value is None or not np.isfinite(value) or not value > 0:
+                    raise InputError(
+                        f"depth {name} must be a positive number for {self.kind} depth, got {value}"
+                    )
+            elif value is not None:
+                raise InputError(f"depth {name} does not apply to {self.kind} depth")
+        if self.kind == "inverse" and not self.near_m < self.far_m:  # type: ignore[operator]
+            raise InputError(
+                f"inverse depth needs near < far, got near {self.near_m} m, far {self.far_m} m"
+            )
+
+    @classmethod
+    def metric(cls) -> DepthConvention:
+        """Float samples already in metres."""
+        return cls("metric")
+
+    @classmethod
+    def scaled(cls, scale: float) -> DepthConvention:
+        """Samples times `scale` are metres (0.001 for millimetres, 0.0002 for TUM)."""
+        return cls("scaled", scale=scale)
+
+    @classmethod
+    def disparity(cls, focal_baseline: float) -> DepthConvention:
+        """Samples are disparity in pixels; depth = focal_baseline / disparity."""
+        return cls("disparity", focal_baseline=focal_baseline)
+
+    @classmethod
+    def inverse(cls, near_m: float, far_m: float) -> DepthConvention:
+        """Samples are normalised inverse depth, 1 at near_m, 0 at far_m."""
+        return cls("inverse", near_m=near_m, far_m=far_m)
+
+
+def _read_depth_samples(p: Path) -> np.ndarray:
+    """The depth channel of a file, HxW in its stored dtype."""
+    ext = p.suffix.lower()
+    if ext == ".exr":
+        channels = read_exr_channels(p)
+        name = next((c for c in EXR_DEPTH_CHANNELS if c in channels), None)
+        if name is None:
+            if len(channels) != 1:
+                raise InputError(
+                    f"{p}: EXR has no Z, Y or R channel and several others "
+                    f"({', '.join(channels)}); cannot tell which is depth"
+                )
+            name = next(iter(channels))
+        return channels[name]
+    if ext not in DEPTH_EXTENSIONS:
+        raise InputError(
+            f"{p}: unsupported depth file type {ext or '(none)'!r}; "
+            f"use one of {', '.join(DEPTH_EXTENSIONS)}"
+        )
+    raw = read_samples(p)
+    if raw.ndim == 3:
+        if ext == ".npy" and raw.shape[2] != 1:
+            raise InputError(f"{p}: depth array has shape {raw.shape}, expected HxW")
+        raw = raw[..., 0]  # grey stored as RGB (JPEG, 8-bit maps): the first channel
+    if raw.dtype.kind not in "uif":
+        raise InputError(f"{p}: unsupported depth sample type {raw.dtype}")
+    return raw
+
+
+def _normalised_inverse(raw: np.ndarray) -> np.ndarray:
+    """A normalised inverse-depth map v in 0..1 (NaN where invalid), float64.
+
+    Integer maps are divided by their dtype's maximum. Float maps are used as
+    they are when they lie in 0..1; otherwise (raw network output such as
+    MiDaS .pfm) they are stretched min..max to 0..1, as MiDaS does itself.
+    """
+    if raw.dtype.kind in "ui":
+        v = raw / np.float64(np.iinfo(raw.dtype).max)
+        return np.where(v >= 0, v, np.nan)
+    v = raw.astype(np.float64)
+    v[~np.isfinite(v) | (v < 0)] = np.nan
+    if np.isnan(v).all():
+        return v
+    lo, hi = np.nanmin(v), np.nanmax(v)
+    if hi > 1.0:
+        v = (v - lo) / (hi - lo) if hi > lo else np.where(np.isnan(v), np.nan, 1.0)
+    return v
+
+
+def depth_to_metres(raw: np.ndarray, convention: DepthConvention) -> np.ndarray:
+    """Stored samples to float32 metres, NaN where invalid (no file checks here)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if convention.kind == "metric":
+            z = raw.astype(np.float64)
+        elif convention.kind == "scaled":
+            z = raw * np.float64(convention.scale)
+        elif convention.kind == "disparity":
+            d = raw.astype(np.float64)
+            z = np.where(d > 0, np.float64(convention.focal_baseline) / d, np.nan)
+        else:
+            near, far = np.float64(convention.near_m), np.float64(convention.far_m)
+            v = _normalised_inverse(raw)
+            z = 1.0 / (1.0 / far + v * (1.0 / near - 1.0 / far))
+        z = z.astype(np.float32)
+    z[~np.isfinite(z) | (z <= 0)] = np.nan
+    return z
+
+
+def load_depth(path: PathLike, convention: DepthConvention) -> np.ndarray:
+    """Load a depth map as float32 HxW metres, NaN where invalid, row 0 at the top.
+
+    Formats: 8/16-bit PNG, JPEG (first channel), integer or float TIFF, .npy
+    (HxW), .exr (channel Z, Y or R, or the only one), .pfm. Integer samples
+    with the "metric" convention are refused: their unit must be given.
+    """
+    p = check_file(path)
+    raw = _read_depth_samples(p)
+    if convention.kind == "metric" and raw.dtype.kind in "ui":
+        raise InputError(
+            f"{p}: depth is stored as integers ({raw.dtype}) with no unit; pass --depth-scale "
+            "(e.g. 0.001 for millimetres, 0.0002 for TUM), or --disparity / --inverse-depth"
+        )
+    z = depth_to_metres(raw, convention)
+    if np.isnan(z).all():
+        raise InputError(f"{p}: no valid depth (every sample is 0, negative, NaN or infinite)")
+    return z
+
+
+def resample_depth(depth: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour resample to height x width: depths are never blended across edges."""
+    depth = np.asarray(depth)
+    h, w = depth.shape
+    ys = ((2 * np.arange(height) + 1) * h) // (2 * height)  # source row under each pixel centre
+    xs = ((2 * np.arange(width) + 1) * w) // (2 * width)
+    return np.ascontiguousarray(depth[ys[:, None], xs[None, :]], dtype=np.float32)
+
+
+# --- hole filling ---------------------------------------------------------------------
+
+
+def _quads(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The four pixels of every 2x2 block (a must have even height and width)."""
+    return a[0::2, 0::2], a[0::2, 1::2], a[1::2, 0::2], a[1::2, 1::2]
+
+
+def _pad_even(a: np.ndarray, mode: str) -> np.ndarray:
+    h, w = a.shape[:2]
+    pad = [(0, h % 2), (0, w % 2)] + [(0, 0)] * (a.ndim - 2)
+    if h % 2 == 0 and w % 2 == 0:
+        return a
+    if mode == "nan":
+        return np.pad(a, pad, mode="constant", constant_values=np.nan)
+    return np.pad(a, pad, mode="edge")
+
+
+def _downsample(
+    inv: np.ndarray, guide: np.ndarray | None, src: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """One pyramid level down: far-preferring blend of each block's valid inverse depths.
+
+    inv: 1/z with NaN holes. guide: mean colour of the block (what a hole looks
+    like). src: colour of the pixels the depth came from, blended with the same
+    weights (what a candidate's depth looks like).
+    """
+    q = _quads(_pad_even(inv, "nan"))
+    far = np.fmin(np.fmin(q[0], q[1]), np.fmin(q[2], q[3]))  # NaN only if the block has no data
+    weights = [np.nan_to_num((far / d) ** FAR_PREFERENCE, nan=0.0) for d in q]
+    wsum = weights[0] + weights[1] + weights[2] + weights[3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_c = sum(w * np.nan_to_num(d) for w, d in zip(weights, q, strict=True)) / wsum
+    if guide is None or src is None:
+        return inv_c, None, None
+    g = _quads(_pad_even(guide, "edge"))
+    guide_c = (g[0] + g[1] + g[2] + g[3]) * np.float32(0.25)
+    s = _quads(_pad_even(src, "edge"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        src_c = sum(w[..., None] * c for w, c in zip(weights, s, strict=True)) / wsum[..., None]
+    # A block without data has no source colour yet (its fill sets one); the guide colour
+    # stands in so that no NaN reaches the next level's sums.
+    src_c = np.where((wsum > 0)[..., None], src_c, guide_c)
+    return inv_c, guide_c, src_c
+
+
+def _fill_from_coarse(
+    inv: np.ndarray,
+    guide: np.ndarray | None,
+    src: np.ndarray | None,
+    coarse_inv: np.ndarray,
+    coarse_src: np.ndarray | None,
+    need_src: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fill the holes of one level from the 4 bilinear neighbours in the filled level above."""
+    hy, hx = np.nonzero(np.isnan(inv))
+    hc, wc = coarse_inv.shape
+    # Pixel centre y maps to coarse (y + 0.5) / 2 - 0.5: between rows (y-1)//2 and the next,
+    # at fraction 0.75 for even y, 0.25 for odd y.
+    y0, x0 = (hy - 1) // 2, (hx - 1) // 2
+    ty = np.where(hy % 2 == 0, 0.75, 0.25).astype(np.float32)
+    tx = np.where(hx % 2 == 0, 0.75, 0.25).astype(np.float32)
+    ya, yb = np.clip(y0, 0, hc - 1), np.clip(y0 + 1, 0, hc - 1)
+    xa, xb = np.clip(x0, 0, wc - 1), np.clip(x0 + 1, 0, wc - 1)
+    cy = np.stack([ya, ya, yb, yb])
+    cx = np.stack([xa, xb, xa, xb])
+    spatial = np.stack([(1 - ty) * (1 - tx), (1 - ty) * tx, ty * (1 - tx), ty * tx])
+    d = coarse_inv[cy, cx]  # (4, n), all finite and > 0
+    log_w = np.log(spatial) + np.float32(FAR_PREFERENCE) * np.log(d.min(axis=0) / d)
+    cand_src = None
+    if guide is not None and coarse_src is not None:
+        cand_src = coarse_src[cy, cx]  # (4, n, 3)
+        diff = cand_src - guide[hy, hx][None]
+        log_w -= np.einsum("knc,knc->kn", diff, diff) * np.float32(0.5 / COLOR_SIGMA**2)
+    w = np.exp(log_w - log_w.max(axis=0))
+    wsum = w.sum(axis=0)
+    out = inv.copy()
+    out[hy, hx] = (w * d).sum(axis=0) / wsum
+    out_src = None
+    if need_src and src is not None and cand_src is not None:
+        out_src = src.copy()
+        out_src[hy, hx] = np.einsum("kn,knc->nc", w, cand_src) / wsum[:, None]
+    return out, out_src
+
+
+def fill_invalid_depth(depth: np.ndarray, color: np.ndarray | None = None) -> np.ndarray:
+    """Fill NaN, infinite and non-positive depth from valid neighbours; float32, all > 0.
+
+    Valid pixels are returned unchanged. The fill is a pyramid (push-pull) in
+    inverse depth: going down, each 2x2 block keeps a blend of its valid pixels
+    weighted towards the farthest; going up, each hole takes a blend of its four
+    coarse neighbours weighted by distance, by farness and, when `color` (HxWx3
+    linear) is given, by colour similarity. Blends are soft, so a smooth surface
+    fills smoothly, while across a depth edge the far (or the like-coloured) side
+    wins, as occlusion shadows in sensor depth need. Vectorised numpy; about
+    linear in the pixel count.
+    """
+    z = np.asarray(depth, dtype=np.float32)
+    if z.ndim != 2:
+        raise ValueError(f"depth must be HxW, got shape {z.shape}")
+    valid = np.isfinite(z) & (z > 0)
+    if not valid.any():
+        raise InputError("depth map has no valid pixel (every value is 0, negative, NaN or inf)")
+    if valid.all():
+        return z.copy()
+    guide = None
+    if color is not None:
+        color = np.asarray(color)
+        if color.shape != (*z.shape, 3):
+            raise ValueError(f"colour must be {z.shape[0]}x{z.shape[1]}x3, got {color.shape}")
+        guide = np.sqrt(np.clip(color, 0.0, 1.0), dtype=np.float32)
+
+    with np.errstate(divide="ignore"):
+        inv = np.where(valid, np.float32(1) / z, np.float32(np.nan)).astype(np.float32)
+    # Down: levels[i] = (inverse depth with NaN holes, guide colour, source colour).
+    levels = [(inv, guide, guide)]
+    while np.isnan(levels[-1][0]).any():
+        levels.append(_downsample(*levels[-1]))
+    # Up: fill each level's holes from the filled level above it.
+    filled, filled_src = levels[-1][0], levels[-1][2]
+    for i in range(len(levels) - 2, -1, -1):
+        lv_inv, lv_guide, lv_src = levels[i]
+        filled, filled_src = _fill_from_coarse(
+            lv_inv, lv_guide, lv_src, filled, filled_src, need_src=i > 0
+        )
+
+    holes = ~valid
+    fill = filled[holes]
+    if not np.isfinite(fill).all():
+        raise RuntimeError("fill_invalid_depth produced a non-finite inverse depth (a bug)")
+    out = z.copy()
+    with np.errstate(divide="ignore", over="ignore"):
+        depth_fill = np.float32(1) / fill
+    # Blends stay within the valid range up to rounding (and overflow, for depths at the edge
+    # of float32's range): clip, so filled depths never leave the valid pixels' range.
+    known = z[valid]
+    out[holes] = np.clip(depth_fill, known.min(), known.max())
+    return out
+
+
+__all__ = [
+    "DEPTH_EXTENSIONS",
+    "DEPTH_KINDS",
+    "DepthConvention",
+    "DepthKind",
+    "depth_to_metres",
+    "fill_invalid_depth",
+    "load_depth",
+    "resample_depth",
+]

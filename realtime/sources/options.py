@@ -1,0 +1,116 @@
+"""The input options every front end shares, and loading the inputs they name.
+
+    --rgb PATH --depth PATH [--depth-scale S | --disparity FB | --inverse-depth NEAR:FAR]
+    [--resize-depth]
+
+Option values are parsed here rather than by argparse `type=` so that a bad
+value is an InputError with one line, like every other input problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.sources.depth import (
+    DepthConvention,
+    fill_invalid_depth,
+    load_depth,
+    resample_depth,
+)
+from realtime.sources.images import load_color
+
+
+def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --rgb, --depth, the depth-convention options and --resize-depth to `parser`."""
+    group = parser.add_argument_group("inputs")
+    group.add_argument("--rgb", required=True, metavar="PATH", help="colour image")
+    group.add_argument(
+        "--depth",
+        required=True,
+        metavar="PATH",
+        help="depth map, same size as the colour; float metres unless one of the next three",
+    )
+    convention = group.add_mutually_exclusive_group()
+    convention.add_argument(
+        "--depth-scale",
+        metavar="S",
+        help="integer depth times S is metres (0.001 for millimetres, 0.0002 for TUM)",
+    )
+    convention.add_argument(
+        "--disparity",
+        metavar="FB",
+        help="depth is disparity in pixels; FB = focal length (px) x baseline (m)",
+    )
+    convention.add_argument(
+        "--inverse-depth",
+        metavar="NEAR:FAR",
+        help="normalised inverse depth (larger = nearer, e.g. from a monocular network), "
+        "mapped to NEAR..FAR metres",
+    )
+    group.add_argument(
+        "--resize-depth",
+        action="store_true",
+        help="resample the depth (nearest) to the colour size when they differ",
+    )
+
+
+def _positive(text: str, option: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{option} {text}: {what} must be a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option} {text}: {what} must be a positive number")
+    return value
+
+
+def convention_from_args(args: argparse.Namespace) -> DepthConvention:
+    """The DepthConvention the options name; none given means float metres."""
+    if getattr(args, "depth_scale", None) is not None:
+        return DepthConvention.scaled(_positive(args.depth_scale, "--depth-scale", "S"))
+    if getattr(args, "disparity", None) is not None:
+        return DepthConvention.disparity(_positive(args.disparity, "--disparity", "FB"))
+    if getattr(args, "inverse_depth", None) is not None:
+        text = args.inverse_depth
+        parts = text.split(":")
+        if len(parts) != 2:
+            raise InputError(f"--inverse-depth {text}: expected NEAR:FAR in metres, e.g. 0.5:20")
+        near = _positive(parts[0], "--inverse-depth", "NEAR")
+        far = _positive(parts[1], "--inverse-depth", "FAR")
+        if not near < far:
+            raise InputError(f"--inverse-depth {text}: NEAR must be less than FAR")
+        return DepthConvention.inverse(near, far)
+    return DepthConvention.metric()
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """Load (colour HxWx3 linear, depth HxW metres) as the options say; both all finite.
+
+    Options are checked before any file is read. Sizes must match unless
+    --resize-depth is given; holes in the depth are then filled, guided by the
+    colour (see fill_invalid_depth).
+    """
+    convention = convention_from_args(args)
+    color = load_color(args.rgb)
+    depth = load_depth(args.depth, convention)
+    height, width = color.shape[:2]
+    if depth.shape != (height, width):
+        dh, dw = depth.shape
+        if not args.resize_depth:
+            raise InputError(
+                f"{args.depth}: depth is {dw}x{dh} but {args.rgb} is {width}x{height}; "
+                "pass --resize-depth to resample the depth to the colour size"
+            )
+        depth = resample_depth(depth, height, width)
+    try:
+        depth = fill_invalid_depth(depth, color)
+    except InputError as e:
+        raise InputError(f"{args.depth}: {e}") from e
+    return color, depth
+
+
+__all__ = ["add_input_arguments", "convention_from_args", "load_inputs"]

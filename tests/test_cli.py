@@ -1,0 +1,162 @@
+"""The `rackfocus render` contract: outputs by extension, exit 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.cli import main
+
+DATA = Path(__file__).parent / "data"
+TUM = [
+    "--rgb",
+    str(DATA / "tum/color.png"),
+    "--depth",
+    str(DATA / "tum/depth.png"),
+    "--depth-scale",
+    "0.0002",
+]
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> list[str]:
+    """A small float RGB-D pair as .npy files."""
+    color = np.zeros((40, 60, 3), np.float32)
+    color[20, 30] = 50.0  # a highlight far above 1.0
+    depth = np.full((40, 60), 4.0, np.float32)
+    np.save(tmp_path / "c.npy", color)
+    np.save(tmp_path / "d.npy", depth)
+    return ["--rgb", str(tmp_path / "c.npy"), "--depth", str(tmp_path / "d.npy")]
+
+
+def test_npy_in_npy_out_is_linear_and_unclipped(pair: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "o.npy"
+    assert main(["render", *pair, "--focus", "2", "--f-number", "1.4", "-o", str(out)]) == 0
+    image = np.load(out)
+    assert image.shape == (40, 60, 3) and image.dtype == np.float32
+    assert image.sum() == pytest.approx(150.0, rel=0.03)  # the highlight's energy, all channels
+
+
+@pytest.mark.parametrize("ext", ["png", "exr", "tif"])
+def test_render_writes_each_format(ext: str, tmp_path: Path) -> None:
+    out = tmp_path / f"tum.{ext}"
+    assert main(["render", *TUM, "--focus", "1.2", "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+
+
+def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "realtime", *args], capture_output=True, text=True)
+
+
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    result = run_cli(
+        [
+            "render",
+            "--rgb",
+            str(tmp_path / "missing.png"),
+            "--depth",
+            str(DATA / "tum/depth.png"),
+            "--depth-scale",
+            "0.0002",
+            "--focus",
+            "2",
+            "-o",
+            str(tmp_path / "o.png"),
+        ]
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert "missing.png" in result.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def bad_cases(tmp_path: Path) -> dict[str, list[str]]:
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_text("not an image")
+    small = tmp_path / "small.npy"
+    np.save(small, np.ones((10, 10), np.float32))
+    out = ["-o", str(tmp_path / "o.png")]
+    return {
+        "missing file": [
+            "render",
+            "--rgb",
+            str(tmp_path / "nope.png"),
+            "--depth",
+            str(DATA / "tum/depth.png"),
+            "--depth-scale",
+            "0.0002",
+            "--focus",
+            "2",
+            *out,
+        ],
+        "corrupt file": [
+            "render",
+            "--rgb",
+            str(corrupt),
+            "--depth",
+            str(DATA / "tum/depth.png"),
+            "--depth-scale",
+            "0.0002",
+            "--focus",
+            "2",
+            *out,
+        ],
+        "size mismatch": [
+            "render",
+            "--rgb",
+            str(DATA / "tum/color.png"),
+            "--depth",
+            str(small),
+            "--focus",
+            "2",
+            *out,
+        ],
+        "focus inside focal length": ["render", *TUM, "--focus", "0.04", *out],
+        "zero f-number": ["render", *TUM, "--focus", "2", "--f-number", "0", *out],
+        "negative f-number": ["render", *TUM, "--focus", "2", "--f-number", "-2", *out],
+        "unknown option value": ["render", *TUM, "--focus", "2", "--blades", "2", *out],
+        "not a number": ["render", *TUM, "--focus", "two", *out],
+        "integer depth without scale": [
+            "render",
+            "--rgb",
+            str(DATA / "tum/color.png"),
+            "--depth",
+            str(DATA / "tum/depth.png"),
+            "--focus",
+            "2",
+            *out,
+        ],
+        "unknown output format": ["render", *TUM, "--focus", "2", "-o", str(tmp_path / "o.gif")],
+        "missing focus": ["render", *TUM, *out],
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "corrupt file",
+        "size mismatch",
+        "focus inside focal length",
+        "zero f-number",
+        "negative f-number",
+        "unknown option value",
+        "not a number",
+        "integer depth without scale",
+        "unknown output format",
+        "missing focus",
+    ],
+)
+def test_bad_input_exits_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = bad_cases(tmp_path)[case]
+    with pytest.raises(SystemExit) as raised:
+        sys.exit(main(args))
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o.png").exists()
