@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from realtime.cli import lens_from_args
-from realtime.pipeline import Compositor
-from realtime.sources.options import load_inputs
-from realtime.sources.writers import write_image
+from realtime.options import add_lens_arguments, lens_from_args
+from realtime.sources.options import add_input_arguments
 
 
-def render_command(args: argparse.Namespace) -> int:
-    lens = lens_from_args(args)  # validate options before reading files
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("render", help="render an RGB-D image with depth of field")
+    add_input_arguments(parser)
+    add_lens_arguments(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output .png (8-bit sRGB), .exr/.tif/.npy (float, linear)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from realtime.pipeline import Compositor
+    from realtime.sources.options import load_inputs
+    from realtime.sources.writers import write_image
+
+    lens = lens_from_args(args)  # check the options before reading files
     color, depth = load_inputs(args)
     out = Compositor().render(color, depth, lens)
     if not np.isfinite(out).all():

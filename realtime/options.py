@@ -1,0 +1,74 @@
+"""Command-line options shared by the front ends (lens)."""
+
+from __future__ import annotations
+
+import argparse
+
+from realtime.errors import InputError
+from realtime.lens import Lens
+
+
+def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = False) -> None:
+    """Thin-lens options; every front end that renders takes the same ones."""
+    group = parser.add_argument_group("lens")
+    add = group.add_argument
+    add(
+        "--focal-length",
+        type=float,
+        default=50.0,
+        metavar="MM",
+        help="focal length in mm (default 50)",
+    )
+    add("--f-number", type=float, default=2.0, metavar="N", help="f-number (default 2.0)")
+    add(
+        "--sensor-width",
+        type=float,
+        default=36.0,
+        metavar="MM",
+        help="sensor width in mm (default 36)",
+    )
+    add("--focus", type=float, metavar="METRES", help="focus distance in metres")
+    add(
+        "--blur",
+        type=float,
+        metavar="PX",
+        help="artistic mode: CoC diameter at infinity in px (ignores the lens)",
+    )
+    add(
+        "--max-coc",
+        type=float,
+        default=64.0,
+        metavar="PX",
+        help="clamp CoC diameters to this (default 64)",
+    )
+    add(
+        "--blades",
+        type=int,
+        default=0,
+        metavar="N",
+        help="aperture blades (0 = circular, else 3..16)",
+    )
+    add(
+        "--blade-rotation",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="rotation of a bladed aperture",
+    )
+
+
+def lens_from_args(args: argparse.Namespace, focus_m: float | None = None) -> Lens:
+    """The Lens the options describe; InputError on bad values or a missing focus."""
+    focus = focus_m if focus_m is not None else args.focus
+    if focus is None:
+        raise InputError("--focus METRES is required")
+    return Lens(
+        focal_length_mm=args.focal_length,
+        f_number=args.f_number,
+        sensor_width_mm=args.sensor_width,
+        focus_m=focus,
+        artistic_blur_px=args.blur,
+        max_coc_px=args.max_coc,
+        blades=args.blades,
+        blade_rotation_deg=args.blade_rotation,
+    )
