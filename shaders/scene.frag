@@ -1,15 +1,21 @@
 // Reference rasteriser: procedural surface colour and z-depth.
-// Outputs: location 0 RGBA32F = linear radiance, A = 1 (coverage);
+// Outputs: location 0 RGBA32F = linear radiance, A = 1 for opaque surfaces (coverage), 0 for glows;
 //          location 1 R32F   = z-depth along the optical axis, metres.
-// Lit surfaces are Lambertian (view-independent, so every aperture view agrees):
+// SURFACE_LIT: Lambertian (view-independent, so every aperture view agrees):
 //   radiance = albedo * (AMBIENT + (1 - AMBIENT) * max(dot(n, SUN_DIRECTION), 0)).
-// TEXTURE_*, AMBIENT and SUN_DIRECTION are #defines from Python.
+// SURFACE_EMISSIVE: radiance = color_a.
+// SURFACE_GLOW (light billboard, uv = metres from its centre, sigma = v_material.y):
+//   radiance = color_a * exp(-|uv|^2 / (2 sigma^2)); with u_glow_core_only (the
+//   depth pass) only the disc of diameter FWHM = FWHM_PER_SIGMA * sigma is drawn.
+// TEXTURE_*, SURFACE_*, FWHM_PER_SIGMA, AMBIENT and SUN_DIRECTION are #defines from Python.
 in vec3 v_normal;
 in vec2 v_uv;
 in float v_depth;
 flat in vec3 v_color_a;
 flat in vec3 v_color_b;
 flat in vec3 v_material;
+
+uniform bool u_glow_core_only;
 
 layout(location = 0) out vec4 frag_color;
 layout(location = 1) out float frag_depth;
@@ -57,14 +63,23 @@ vec3 albedo(int texture_id, vec2 uv, float scale) {
 }
 
 void main() {
+    int kind = int(v_material.z + 0.5);
     vec3 radiance;
-    if (v_material.z > 0.5) {
+    if (kind == SURFACE_GLOW) {
+        float sigma = v_material.y;
+        float d2 = dot(v_uv, v_uv);
+        float core = 0.5 * FWHM_PER_SIGMA * sigma;
+        if (u_glow_core_only && d2 > core * core) {
+            discard;
+        }
+        radiance = v_color_a * exp(-d2 / (2.0 * sigma * sigma));
+    } else if (kind == SURFACE_EMISSIVE) {
         radiance = v_color_a;
     } else {
         float lambert = max(dot(normalize(v_normal), SUN_DIRECTION), 0.0);
         float shade = AMBIENT + (1.0 - AMBIENT) * lambert;
         radiance = albedo(int(v_material.x + 0.5), v_uv, v_material.y) * shade;
     }
-    frag_color = vec4(radiance, 1.0);
+    frag_color = vec4(radiance, kind == SURFACE_GLOW ? 0.0 : 1.0);
     frag_depth = v_depth;
 }
