@@ -1,27 +1,60 @@
-// Composite (full resolution): foreground over background, sharp where in focus.
-// The half-res background is upsampled bilaterally (bilinear weights times a
-// CoC-similarity weight) so a blurred background never bleeds a pixel over a
-// sharp edge. Pixels whose |CoC| is inside the focus band keep the full-res
-// colour, blending to the gathered blur across FOCUS_BAND_LO..FOCUS_BAND_HI.
+// Composite (full resolution): the half-res layers over a full-res "slight
+// focus" resolve.
+//
+// A half-res gather cannot draw blur smaller than a few pixels, so pixels
+// with |CoC| <= SLIGHT_COC are resolved here at full res, with the same
+// two-layer rules as gather.frag over every pixel within SLIGHT_COC / 2 (the
+// largest disc that can reach them from that class). Discs larger than that
+// come from the half-res layers: the foreground layer is laid over
+// everything; the background layer is what lies behind a pixel with larger
+// blur, upsampled bilaterally (bilinear weights times CoC similarity) so a
+// blurred background never bleeds over a sharp edge.
 #include "dof_common.glsl"
 
 uniform sampler2D color;       // full res, linear RGB
 uniform sampler2D depth;       // full res, metres
-uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage
+uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage (discs > SLIGHT_COC)
 uniform sampler2D background;  // half res: rgb, a = signed CoC
 uniform sampler2D reach;       // tile res: (foreground radius, background radius)
 
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
-void main() {
-    ivec2 q = ivec2(gl_FragCoord.xy);
-    vec3 sharp = texelFetch(color, q, 0).rgb;
-    vec2 tile_reach = texelFetch(reach, q / TILE_SIZE, 0).xy;
-    if (max(tile_reach.x, tile_reach.y) < 0.5 * MIN_GATHER_COC) {
-        result = vec4(sharp, 1.0);  // no blur reaches this tile: as cheap as a copy
-        return;
+const float PI = 3.14159265;
+const int SLIGHT_REACH = int(ceil(SLIGHT_COC * 0.5));
+
+// Slight-focus resolve at q: foreground (discs with FG_MIN < -CoC <= SLIGHT_COC)
+// over the normalised background, both with per-pixel disc coverage.
+vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
+    ivec2 last = textureSize(color, 0) - 1;
+    float centre_r = max(centre, 0.0) * 0.5;
+    vec4 fg = vec4(0.0);
+    vec4 bg = vec4(0.0);
+    for (int y = -SLIGHT_REACH; y <= SLIGHT_REACH; ++y) {
+        for (int x = -SLIGHT_REACH; x <= SLIGHT_REACH; ++x) {
+            vec2 offset = vec2(x, y);
+            float d = length(offset);
+            if (d > SLIGHT_COC * 0.5 + 0.5) continue;
+            ivec2 p = clamp(q + ivec2(x, y), ivec2(0), last);
+            float k = coc_from_depth(texelFetch(depth, p, 0).r);
+            if (k < -SLIGHT_COC) continue;  // in the half-res foreground layer
+            vec3 c = texelFetch(color, p, 0).rgb;
+            float r = abs(k) * 0.5;
+            if (k < -FG_MIN) {
+                float a = clamp(r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0);
+                fg += vec4(c * a, a);
+            } else {
+                float reach_r = (k <= centre) ? r : min(r, centre_r);
+                float w = clamp(reach_r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0);
+                bg += vec4(c * w, w);
+            }
+        }
     }
-    float coc = coc_from_depth(texelFetch(depth, q, 0).r);
+    vec3 behind = bg.a > 0.0 ? bg.rgb / bg.a : sharp;
+    float alpha = min(fg.a, 1.0);
+    return fg.rgb / max(fg.a, 1.0) + (1.0 - alpha) * behind;
+}
+
+vec3 upsampled_background(ivec2 q, float coc) {
     ivec2 half_last = textureSize(background, 0) - 1;
     vec2 pos = (vec2(q) + 0.5) * 0.5 - 0.5;  // in half-res texel centres
     vec2 base = floor(pos);
@@ -37,10 +70,24 @@ void main() {
         sum += b.rgb * w;
         total += w;
     }
-    vec3 blurred = sum / total;
-    float defocus = smoothstep(FOCUS_BAND_LO, FOCUS_BAND_HI, abs(coc));
-    vec3 behind = mix(sharp, blurred, defocus);
-    vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(half_last + 1);
-    vec4 fg = texture(foreground, half_uv);
+    return sum / total;
+}
+
+void main() {
+    ivec2 q = ivec2(gl_FragCoord.xy);
+    vec3 sharp = texelFetch(color, q, 0).rgb;
+    vec2 tile_reach = texelFetch(reach, q / TILE_SIZE, 0).xy;
+    if (max(tile_reach.x, tile_reach.y) < 0.5 * MIN_GATHER_COC) {
+        result = vec4(sharp, 1.0);  // no blur reaches this tile: as cheap as a copy
+        return;
+    }
+    float coc = coc_from_depth(texelFetch(depth, q, 0).r);
+    vec3 behind;
+    if (abs(coc) <= SLIGHT_COC) {
+        behind = slight_focus(q, coc, sharp);
+    } else {
+        behind = upsampled_background(q, coc);
+    }
+    vec4 fg = texture(foreground, (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0)));
     result = vec4(fg.rgb + (1.0 - fg.a) * behind, 1.0);
 }

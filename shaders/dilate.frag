@@ -1,6 +1,6 @@
 // Dilate (tile resolution): the largest blur radius that can reach each tile.
 // A neighbour tile's blur reaches this tile when its radius exceeds the gap
-// between the two tiles. Foreground samples (CoC < -FG_MIN) spread by their
+// between the two tiles. Foreground samples (CoC < -SLIGHT_COC) spread by their
 // own radius. A background sample spreads by its own radius only over pixels
 // farther than itself, so a neighbour's background counts only if it holds a
 // sample nearer than this tile's farthest pixel: a sharp tile beside a blurred
@@ -22,7 +22,7 @@ void main() {
             vec2 range = texelFetch(tiles, n, 0).xy;
             float gap = float(TILE_SIZE) * length(max(abs(vec2(x, y)) - 1.0, 0.0));
             float fg_r = max(-range.x, 0.0) * 0.5;
-            if (range.x < -FG_MIN && fg_r > gap) fg = max(fg, fg_r);
+            if (range.x < -SLIGHT_COC && fg_r > gap) fg = max(fg, fg_r);
             float bg_r = max(range.y, 0.0) * 0.5;
             if (range.x < own.y && bg_r > gap) bg = max(bg, bg_r);
         }

@@ -6,7 +6,8 @@
 // lies at radius k R / K with 8k taps, so every tap stands for the same area
 // pi (R / K)^2 / 4 (the centre tap too).
 //
-// Foreground layer (CoC < -FG_MIN, nearer than the focal plane): partial
+// Foreground layer (CoC < -SLIGHT_COC: nearer than the focal plane by more
+// than the full-res slight-focus band of composite.frag resolves): partial
 // occlusion. Each tap that reaches p adds coverage a = tap_area / (pi r_s^2);
 // the sum is the foreground's alpha at p, premultiplied colour alongside.
 // It covers both sharp and blurred pixels behind it.
@@ -44,7 +45,7 @@ void main() {
     float tap_area = 0.25 * spacing * spacing;  // tap area / pi
     vec2 texel_size = 1.0 / vec2(textureSize(half_color, 0));
     vec2 centre_uv = (vec2(texel) + 0.5) * texel_size;
-    bool centre_fg = centre.a < -FG_MIN;
+    bool centre_fg = centre.a < -SLIGHT_COC;
     float centre_r = centre_fg ? MAX_COC : max(centre.a, 0.0) * 0.5;
 
     vec4 fg = vec4(0.0);
@@ -56,7 +57,7 @@ void main() {
         vec4 s = textureLod(half_color, centre_uv + (0.5 * ring_r) * tap.xy * texel_size, 0.0);
         float d = ring_r * tap.w;  // distance in units of the aperture shape's radius
         float r = abs(s.a) * 0.5;
-        if (s.a < -FG_MIN) {
+        if (s.a < -SLIGHT_COC) {
             float cover = clamp((r - d) / spacing + 0.5, 0.0, 1.0);
             float a = cover * min(tap_area / (r * r), 1.0);
             fg += vec4(s.rgb * a, a);
@@ -67,7 +68,11 @@ void main() {
             bg += vec4(s.rgb * w, w);
         }
     }
-    float alpha = min(fg.a, 1.0);
-    foreground = vec4(fg.rgb / max(fg.a, 1.0), alpha);
+    // A foreground pixel with no background anywhere in reach has nothing to
+    // show through it: its own layer is opaque (the coverage sum of a sparse
+    // kernel only estimates 1 there).
+    float alpha = (centre_fg && bg.a == 0.0) ? 1.0 : min(fg.a, 1.0);
+    foreground = vec4(fg.rgb * (alpha / max(fg.a, 1e-6)), alpha);
+    if (fg.a <= 1.0 && alpha < 1.0) foreground.rgb = fg.rgb;
     background = vec4(bg.a > 0.0 ? bg.rgb / bg.a : centre.rgb, centre.a);
 }

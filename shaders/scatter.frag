@@ -17,11 +17,11 @@ void main() {
     float radius = abs(sprite.a) * 0.5;
     float dist = length(offset) / aperture_radius(-offset);
     float here = texelFetch(half_color, ivec2(gl_FragCoord.xy), 0).a;
-    float reach = (sprite.a <= here || here < -FG_MIN) ? radius : min(radius, max(here, 0.0) * 0.5);
+    float reach = (sprite.a <= here || here < -SLIGHT_COC) ? radius : min(radius, max(here, 0.0) * 0.5);
     // the edge is anti-aliased over one half-res texel (2 full-res px)
     float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
     vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
-    bool front = sprite.a < -FG_MIN;
+    bool front = sprite.a < -SLIGHT_COC;
     foreground = vec4(front ? energy : vec3(0.0), 0.0);
     background = vec4(front ? vec3(0.0) : energy, 0.0);
 }

@@ -7,9 +7,12 @@
 //
 // Highlights: a sparse gather cannot draw the disc of one bright pixel (most
 // output pixels miss it between taps), so isolated peaks are scattered as
-// sprites instead. A texel is a peak when it is brighter than twice the mean
-// of the 12-pixel ring around its block plus HIGHLIGHT_MIN; the excess above
-// that ring mean goes to the sprite, the rest stays in the gathered colour.
+// sprites instead. Two kinds of texel are scattered: a peak, brighter than
+// twice the mean of the 12-pixel ring around its block plus HIGHLIGHT_MIN
+// (its excess over the ring mean is scattered), and a hot texel, brighter
+// than HDR_MIN and than twice the darkest ring pixel, as on the slopes of a
+// small light (its excess over that darkest pixel is scattered). The rest
+// stays in the gathered colour. Interiors of large bright areas are neither.
 #include "dof_common.glsl"
 
 uniform sampler2D color;  // full res, linear RGB
@@ -43,15 +46,21 @@ void main() {
 
     highlight = vec4(0.0, 0.0, 0.0, nearest);
     if (abs(nearest) >= SCATTER_MIN_COC) {
-        vec3 ring = vec3(0.0);
+        vec3 ring_sum = vec3(0.0);
+        vec3 ring_min = vec3(1e30);
         for (int i = 0; i < 12; ++i) {
             // the 12 border pixels of the 4x4 block around the 2x2 block
             ivec2 o = i < 4 ? ivec2(i - 1, -1) : i < 8 ? ivec2(i - 5, 2) : ivec2(i < 10 ? -1 : 2, (i & 1));
-            ring += texelFetch(color, clamp(base + o, ivec2(0), last), 0).rgb;
+            vec3 c = texelFetch(color, clamp(base + o, ivec2(0), last), 0).rgb;
+            ring_sum += c;
+            ring_min = min(ring_min, c);
         }
-        ring /= 12.0;
-        if (dot(mean, LUMA) > 2.0 * dot(ring, LUMA) + HIGHLIGHT_MIN) {
-            vec3 excess = max(mean - ring, vec3(0.0));
+        vec3 ring_mean = ring_sum / 12.0;
+        float luma = dot(mean, LUMA);
+        bool peak = luma > 2.0 * dot(ring_mean, LUMA) + HIGHLIGHT_MIN;
+        bool hot = luma > HDR_MIN && 2.0 * dot(ring_min, LUMA) < luma;
+        if (peak || hot) {
+            vec3 excess = max(mean - (hot ? min(mean, ring_min) : ring_mean), vec3(0.0));
             highlight.rgb = excess;
             mean -= excess;
         }

@@ -10,13 +10,13 @@ import math
 
 TILE_SIZE = 16  # full-res pixels per tile side (8 half-res texels)
 FG_MIN = 1.0  # |CoC| (px) a pixel in front of focus needs to count as foreground
+SLIGHT_COC = 4.0  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 5  # most rings the gather kernel uses
-FOCUS_BAND_LO = 1.0  # |CoC| (px) below which the full-res sharp colour is kept
-FOCUS_BAND_HI = 3.0  # |CoC| (px) above which the gathered blur is used
 SCATTER_MIN_COC = 8.0  # |CoC| (px) from which isolated highlights are scattered as sprites
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
+HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
 
 
 def kernel_taps(rings: int = KERNEL_RINGS) -> int:
@@ -40,8 +40,8 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "KERNEL_RINGS": KERNEL_RINGS,
         "KERNEL_TAPS": kernel_taps(),
         "DILATE_TILES": dilate_tiles(max_coc_px),
-        "FOCUS_BAND_LO": FOCUS_BAND_LO,
-        "FOCUS_BAND_HI": FOCUS_BAND_HI,
+        "SLIGHT_COC": SLIGHT_COC,
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
+        "HDR_MIN": HDR_MIN,
     }
