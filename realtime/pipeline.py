@@ -9,6 +9,7 @@ order as numpy; only a pass that draws to a window flips.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import moderngl
 import numpy as np
@@ -74,20 +75,35 @@ class Compositor:
         return self._inputs
 
     def render_textures(
-        self, color: moderngl.Texture, depth: moderngl.Texture, lens: Lens
+        self,
+        color: moderngl.Texture,
+        depth: moderngl.Texture,
+        lens: Lens,
+        after_pass: Callable[[str], None] | None = None,
     ) -> moderngl.Texture:
-        """Run the chain on GPU textures; returns the composite (RGBA32F, linear)."""
+        """Run the chain on GPU textures; returns the composite (RGBA32F, linear).
+
+        `after_pass(name)`, if given, is called after each pass is issued (the
+        benchmark finishes and times each pass there).
+        """
+        done = after_pass or (lambda name: None)
         self._build(lens.max_coc_px)
         coc_params = lens.coc_scale_bias(color.size[0])
         self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
         half, highlight = self.setup.run(color, depth, coc_params)
+        done("setup")
         tiles = self.tiles.run(half, color.size)
+        done("tiles")
         reach = self.dilate.run(tiles)
+        done("dilate")
         fg, bg = self.gather.run(half, reach, coc_params)
-        assert self.gather.fbo is not None
-        self.scatter.run(self.gather.fbo, half, highlight, aperture)
-        return self.composite.run(color, depth, fg, bg, reach, coc_params)
+        done("gather")
+        sprites = self.scatter.run(color, depth, highlight, coc_params, aperture)
+        done("scatter")
+        out = self.composite.run(color, depth, fg, bg, sprites, reach, coc_params)
+        done("composite")
+        return out
 
     def render(self, color: np.ndarray, depth: np.ndarray, lens: Lens) -> np.ndarray:
         """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32."""

@@ -16,6 +16,8 @@ uniform sampler2D depth;       // full res, metres
 uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage (discs > SLIGHT_COC)
 uniform sampler2D background;  // half res: rgb, a = signed CoC
 uniform sampler2D reach;       // tile res: (foreground radius, background radius)
+uniform sampler2D sprites_fg;  // full res: highlight sprites in front of the focal plane
+uniform sampler2D sprites_bg;  // full res: highlight sprites behind it
 
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
@@ -88,6 +90,8 @@ void main() {
     } else {
         behind = upsampled_background(q, coc);
     }
+    behind += texelFetch(sprites_bg, q, 0).rgb;
     vec4 fg = texture(foreground, (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0)));
+    fg.rgb += texelFetch(sprites_fg, q, 0).rgb;
     result = vec4(fg.rgb + (1.0 - fg.a) * behind, 1.0);
 }

@@ -1,25 +1,24 @@
-// Scatter (fragment stage): a flat, anti-aliased aperture-shaped disc, added
-// into the foreground or background layer with the gather's depth rule: a
-// highlight behind the pixel it lands on reaches it only within that
-// pixel's own blur radius.
+// Scatter (fragment stage): a flat, anti-aliased aperture-shaped disc at full
+// res, into the foreground or background sprite layer, with the gather's
+// depth rule: a highlight behind the pixel it lands on reaches it only within
+// that pixel's own blur radius.
 #include "dof_common.glsl"
 
-uniform sampler2D half_color;  // a = signed CoC of the texel the sprite lands on
+uniform sampler2D depth;  // full res, metres
 
 flat in vec4 sprite;
 flat in vec2 centre_px;
 
-layout(location = 0) out vec4 foreground;  // rgb added to the gather's foreground layer
-layout(location = 1) out vec4 background;  // rgb added to the gather's background layer
+layout(location = 0) out vec4 foreground;  // rgb: sprites in front of the focal plane
+layout(location = 1) out vec4 background;  // rgb: sprites behind it
 
 void main() {
-    vec2 offset = (gl_FragCoord.xy - centre_px) * 2.0;  // full-res px
+    vec2 offset = gl_FragCoord.xy - centre_px;
     float radius = abs(sprite.a) * 0.5;
     float dist = length(offset) / aperture_radius(-offset);
-    float here = texelFetch(half_color, ivec2(gl_FragCoord.xy), 0).a;
+    float here = coc_from_depth(texelFetch(depth, ivec2(gl_FragCoord.xy), 0).r);
     float reach = (sprite.a <= here || here < -SLIGHT_COC) ? radius : min(radius, max(here, 0.0) * 0.5);
-    // the edge is anti-aliased over one half-res texel (2 full-res px)
-    float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
+    float cover = clamp(reach - dist + 0.5, 0.0, 1.0);  // anti-aliased over one pixel
     vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
     bool front = sprite.a < -SLIGHT_COC;
     foreground = vec4(front ? energy : vec3(0.0), 0.0);

@@ -67,7 +67,7 @@ def _psnr(a: np.ndarray, b: np.ndarray, peak: float = 1.0) -> float:
 
 def test_focal_plane_stays_put_and_other_depths_shift_by_the_coc() -> None:
     lens = Lens(focal_length_mm=50.0, f_number=2.0, focus_m=2.5)
-    radius = effective_aperture_m(lens) / 2
+    radius = effective_aperture_m(lens, 640) / 2
     centre = clip_from_scene(lens, W, H)
     on_plane = np.array([[0.3, -0.2, 2.5], [-0.5, 0.1, 2.5]])
     for eye in [(radius, 0.0), (0.0, -radius), (-0.7 * radius, 0.7 * radius)]:
@@ -104,8 +104,8 @@ def test_jitter_moves_the_image_by_pixels() -> None:
 
 def test_circular_aperture_samples_fill_the_disc() -> None:
     lens = Lens(focal_length_mm=50.0, f_number=1.8, focus_m=2.0)
-    samples = aperture_samples(lens, 256)
-    radius = effective_aperture_m(lens) / 2
+    samples = aperture_samples(lens, 256, 640)
+    radius = effective_aperture_m(lens, 640) / 2
     r = np.hypot(samples[:, 0], samples[:, 1])
     assert r.max() <= radius
     np.testing.assert_allclose(samples.mean(axis=0), 0.0, atol=0.02 * radius)
@@ -115,8 +115,8 @@ def test_circular_aperture_samples_fill_the_disc() -> None:
 def test_bladed_aperture_samples_fill_the_polygon() -> None:
     blades = 6
     lens = Lens(f_number=2.8, blades=blades, blade_rotation_deg=10.0)
-    samples = aperture_samples(lens, 600)
-    radius = effective_aperture_m(lens) / 2
+    samples = aperture_samples(lens, 600, 640)
+    radius = effective_aperture_m(lens, 640) / 2
     angle = np.arctan2(samples[:, 1], samples[:, 0]) - math.radians(90.0 + 10.0)
     sector = np.mod(angle, 2 * math.pi / blades) - math.pi / blades
     edge = radius * math.cos(math.pi / blades) / np.cos(sector)  # polygon boundary radius
@@ -265,7 +265,7 @@ def test_every_pixel_sees_exactly_one_surface(ctx: moderngl.Context, name: str) 
     try:
         count = 24
         rgba = raster.accumulate(
-            scene.lens, aperture_samples(scene.lens, count), pixel_jitter(count)
+            scene.lens, aperture_samples(scene.lens, count, 640), pixel_jitter(count)
         )
         depth = raster.depth(scene.lens)
     finally:
@@ -303,3 +303,12 @@ def test_a_bladed_aperture_gives_polygonal_bokeh(ctx: moderngl.Context) -> None:
     wide = np.count_nonzero(inside.any(axis=0))
     assert tall == pytest.approx(2 * radius, abs=1.5)
     assert wide == pytest.approx(2 * radius * math.cos(math.pi / blades), abs=1.5)
+
+
+def test_artistic_lens_has_the_aperture_of_its_physical_twin() -> None:
+    from dataclasses import replace
+
+    lens = Lens(focus_m=2.0, f_number=2.0)
+    width = 640
+    twin = replace(lens, artistic_blur_px=lens.coc_constant_px(width) / lens.focus_m)
+    assert effective_aperture_m(twin, width) == pytest.approx(effective_aperture_m(lens, width))

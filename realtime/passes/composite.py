@@ -19,6 +19,7 @@ class Composite(FullscreenPass):
         depth: moderngl.Texture,
         foreground: moderngl.Texture,
         background: moderngl.Texture,
+        sprites: tuple[moderngl.Texture, moderngl.Texture],
         reach: moderngl.Texture,
         coc_params: tuple[float, float],
     ) -> moderngl.Texture:
@@ -27,6 +28,8 @@ class Composite(FullscreenPass):
             "depth": depth,
             "foreground": foreground,
             "background": background,
+            "sprites_fg": sprites[0],
+            "sprites_bg": sprites[1],
             "reach": reach,
         }
         self.draw(color.size, inputs, {"coc_params": coc_params})

@@ -14,7 +14,7 @@ SLIGHT_COC = 4.0  # |CoC| (px) up to which pixels are resolved at full res ("sli
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 5  # most rings the gather kernel uses
-SCATTER_MIN_COC = 8.0  # |CoC| (px) from which isolated highlights are scattered as sprites
+SCATTER_MIN_COC = 4.0  # |CoC| (px) from which isolated highlights are scattered as sprites
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import moderngl
 
+from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass, Size
 from realtime.passes.constants import shader_defines
 from realtime.sources.images import (
@@ -127,18 +128,34 @@ def window_to_image(
 class Display(FullscreenPass):
     """Draws into a given framebuffer (a window's); owns no targets of its own.
 
-    Units: composite and colour are sampled bilinearly (the sampler object
-    overrides the inputs' own NEAREST filter while drawing), depth is fetched.
+    One program per debug view, each compiled on first use with `VIEW` defined
+    (a uniform switch costs every branch on llvmpipe). Composite and colour are
+    sampled through sampler objects (bilinear when scaled, nearest at 1:1),
+    which override the inputs' own filters while drawing; depth is fetched.
     """
 
     shader = "display.frag"
     outputs = ()
 
     def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object] | None = None):
-        super().__init__(ctx, defines)
-        self.sampler = ctx.sampler(
-            repeat_x=False, repeat_y=False, filter=(moderngl.LINEAR, moderngl.LINEAR)
-        )
+        self.defines = dict(defines or {})
+        super().__init__(ctx, self.defines | {"VIEW": 0})
+        self.views: dict[str, tuple[moderngl.Program, moderngl.VertexArray]] = {
+            VIEWS[0]: (self.program, self.vao)
+        }
+        self.samplers = {
+            f: ctx.sampler(repeat_x=False, repeat_y=False, filter=(f, f))
+            for f in (moderngl.NEAREST, moderngl.LINEAR)
+        }
+
+    def _use_view(self, view: str) -> None:
+        """Make the program of `view` current, compiling it the first time."""
+        if view not in self.views:
+            prog = program(
+                self.ctx, self.shader, defines=self.defines | {"VIEW": VIEWS.index(view)}
+            )
+            self.views[view] = (prog, self.ctx.vertex_array(prog, []))
+        self.program, self.vao = self.views[view]
 
     def run(
         self,
@@ -162,22 +179,29 @@ class Display(FullscreenPass):
         if rect.w == 0:
             return rect
         target.viewport = rect.gl_viewport(fh)
+        self._use_view(view)
         for unit, (name, tex) in enumerate(
             (("composite", composite), ("color", color), ("depth", depth))
         ):
             tex.use(unit)
             self.set(name, unit)
+        # Bilinear when scaled; at 1:1 the texel itself (the same value, cheaper on llvmpipe).
+        one_to_one = (rect.w, rect.h) == composite.size
+        sampler = self.samplers[moderngl.NEAREST if one_to_one else moderngl.LINEAR]
         for unit in (0, 1):
-            self.sampler.use(unit)
-        self.set("view", VIEWS.index(view))
+            sampler.use(unit)
         self.set("coc_params", coc_params)
         self.set("inverse_depth_range", inverse_depth_range)
         self.set("split_x", rect.x + round(split * rect.w) + 0.5)  # a pixel centre
         self.vao.render(moderngl.TRIANGLES, vertices=3)
         for unit in (0, 1):
-            self.sampler.clear(unit)  # later passes rely on their textures' own filters
+            sampler.clear(unit)  # later passes rely on their textures' own filters
         return rect
 
     def release(self) -> None:
-        self.sampler.release()
-        super().release()
+        for sampler in self.samplers.values():
+            sampler.release()
+        for prog, vao in self.views.values():
+            vao.release()
+            prog.release()
+        self.views = {}

@@ -13,13 +13,23 @@ from realtime.passes.base import FullscreenPass
 class _FullResPass(FullscreenPass):
     outputs = ((4, "f4"),)
 
-    def run(self, color: moderngl.Texture, depth: moderngl.Texture, lens: Lens) -> moderngl.Texture:
+    def run(
+        self,
+        color: moderngl.Texture,
+        depth: moderngl.Texture,
+        lens: Lens,
+        rows: tuple[int, int] | None = None,
+    ) -> moderngl.Texture:
+        """Draw the pass; `rows` = (first, count) restricts it to a band (scissor)."""
         uniforms = {
             "coc_params": lens.coc_scale_bias(color.size[0]),
             "blades": lens.blades,
             "blade_rotation": math.radians(lens.blade_rotation_deg),
         }
+        if rows is not None:
+            self.ctx.scissor = (0, rows[0], color.size[0], rows[1])
         self.draw(color.size, {"color": color, "depth": depth}, uniforms)
+        self.ctx.scissor = None
         return self.output
 
 

@@ -1,4 +1,4 @@
-"""Scatter pass: highlight sprites (points) added into the gather's layers."""
+"""Scatter pass: highlight sprites (points) into two full-res additive layers."""
 
 from __future__ import annotations
 
@@ -8,33 +8,42 @@ from realtime.passes.base import FullscreenPass
 
 
 class Scatter(FullscreenPass):
-    """Adds sprites into the gather's two half-res targets (rgb only, alpha kept).
+    """Two RGBA16F full-res targets, additive: 0 foreground sprites, 1 background sprites.
 
     One point per half-res texel; the vertex stage culls all but the
-    highlights the setup pass split off. Owns no targets of its own.
+    highlights the setup pass split off.
     """
 
     shader = "scatter.frag"
     vertex = "scatter.vert"
+    outputs = ((4, "f2"), (4, "f2"))
 
     def run(
         self,
-        layers: moderngl.Framebuffer,
-        half_color: moderngl.Texture,
+        color: moderngl.Texture,
+        depth: moderngl.Texture,
         highlight: moderngl.Texture,
+        coc_params: tuple[float, float],
         aperture: tuple[int, float],
-    ) -> None:
-        half_color.use(0)
+    ) -> tuple[moderngl.Texture, moderngl.Texture]:
+        self._allocate(depth.size)
+        assert self.fbo is not None
+        self.fbo.use()
+        self.fbo.clear(0.0, 0.0, 0.0, 0.0)
+        depth.use(0)
         highlight.use(1)
-        self.set("half_color", 0)
+        self.set("depth", 0)
         self.set("highlight", 1)
+        color.use(2)
+        self.set("color", 2)
+        self.set("full_size", depth.size)
+        self.set("coc_params", coc_params)
         self.set("blades", aperture[0])
         self.set("blade_rotation", aperture[1])
-        layers.use()
         self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
-        # rgb += sprite; alpha (coverage, centre CoC) stays as the gather wrote it
-        self.ctx.blend_func = moderngl.ONE, moderngl.ONE, moderngl.ZERO, moderngl.ONE  # type: ignore[assignment]
-        w, h = half_color.size
+        self.ctx.blend_func = moderngl.ONE, moderngl.ONE
+        w, h = highlight.size
         self.vao.render(moderngl.POINTS, vertices=w * h)
         self.ctx.disable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         self.ctx.blend_func = moderngl.DEFAULT_BLENDING  # type: ignore[assignment]
+        return self.textures[0], self.textures[1]

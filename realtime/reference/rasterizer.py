@@ -106,16 +106,17 @@ def view_window_m(lens: Lens, width: int, height: int) -> tuple[float, float]:
     return half_w, half_w * height / width
 
 
-def effective_aperture_m(lens: Lens) -> float:
+def effective_aperture_m(lens: Lens, width: int) -> float:
     """Diameter D (metres) of the eye disc whose blur equals lens.coc_px exactly.
 
-    D = K * sensor_w / (f * width) with K from lens.coc_constant_px (K is
-    proportional to width, so D is not); for a physical lens D = A * zf / (zf - f).
+    D = K * sensor_w / (f * width) with K = lens.coc_constant_px(width). For a
+    physical lens K is proportional to width, so D = A * zf / (zf - f) for
+    every width; in artistic mode K is set in pixels of this width.
     """
-    return lens.coc_constant_px(1) * lens.sensor_width_mm / lens.focal_length_mm
+    return lens.coc_constant_px(width) * lens.sensor_width_mm / (lens.focal_length_mm * width)
 
 
-def aperture_samples(lens: Lens, count: int) -> np.ndarray:
+def aperture_samples(lens: Lens, count: int, width: int) -> np.ndarray:
     """`count` eye positions (ax, ay) in metres, uniform over the aperture.
 
     Circular (blades == 0): Vogel spiral r = R sqrt((k + 1/2) / n), angle k * golden
@@ -124,7 +125,7 @@ def aperture_samples(lens: Lens, count: int) -> np.ndarray:
     counter-clockwise by blade_rotation_deg), cut into equal triangles and filled
     from a Fibonacci lattice with the area-uniform map sqrt(s) * lerp(v_j, v_j+1, t).
     """
-    radius = effective_aperture_m(lens) / 2.0
+    radius = effective_aperture_m(lens, width) / 2.0
     k = np.arange(count, dtype=np.float64)
     if lens.blades == 0:
         r = radius * np.sqrt((k + 0.5) / count)
@@ -144,9 +145,9 @@ def aperture_samples(lens: Lens, count: int) -> np.ndarray:
     return radius * np.sqrt(s)[:, None] * edge
 
 
-def aperture_spacing_m(lens: Lens, count: int) -> float:
+def aperture_spacing_m(lens: Lens, count: int, width: int) -> float:
     """Typical distance (metres) between neighbouring aperture samples: sqrt(area / count)."""
-    radius = effective_aperture_m(lens) / 2.0
+    radius = effective_aperture_m(lens, width) / 2.0
     if lens.blades == 0:
         area = math.pi * radius**2
     else:
@@ -524,8 +525,8 @@ def render_ground_truth(
     """
     if samples < 1:
         raise InputError(f"samples must be >= 1, got {samples}")
-    eyes = aperture_samples(lens, samples)
-    spread = GLOW_APERTURE_FILTER * aperture_spacing_m(lens, samples)
+    eyes = aperture_samples(lens, samples, width)
+    spread = GLOW_APERTURE_FILTER * aperture_spacing_m(lens, samples, width)
     with _rasterizer(ctx, scene, width, height) as raster:
         rgba = raster.accumulate(lens, eyes, pixel_jitter(samples), spread)
     return np.ascontiguousarray(rgba[..., :3])

@@ -1,0 +1,309 @@
+"""`rackfocus bench`: speed against the floor and brute force, quality against ground truth.
+
+Every time is GPU-synchronised (the chain is issued, then `ctx.finish()`) and
+is the median of `--repeat` runs after one warm-up run, all in one process so
+that ratios compare like with like. The brute-force reference costs seconds
+per frame at large sizes and the same for every pixel (it visits the whole
+largest disc everywhere), so it is drawn over a band of BRUTE_BAND of the
+rows through the middle of the frame, timed once, and its time scaled to the
+whole frame; its PSNR is taken over that band, next to the pipeline's over
+the same band.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from realtime.errors import InputError
+
+SIZES = ((960, 540), (1920, 1080), (3840, 2160))
+MAX_COCS = (8.0, 32.0, 64.0)
+SPEED_SCENE = "demo"  # the scene the speed cases render, scaled to each size
+QUALITY_SIZE = (960, 540)  # size of the per-scene quality table
+GT_SAMPLES = 256  # aperture samples of the accumulation-buffer ground truth
+BRUTE_BAND = 0.25  # share of the rows the brute-force reference is drawn over
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("bench", help="benchmark speed and quality against ground truth")
+    parser.add_argument(
+        "--size",
+        action="append",
+        type=parse_size,
+        metavar="WxH",
+        help="frame size (repeatable; default 960x540, 1920x1080, 3840x2160)",
+    )
+    parser.add_argument(
+        "--max-coc",
+        action="append",
+        type=float,
+        metavar="PX",
+        help="largest CoC diameter (repeatable; default 8, 32, 64)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, metavar="K", help="timed runs per case (default 5)"
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=GT_SAMPLES,
+        metavar="N",
+        help=f"ground-truth aperture samples (default {GT_SAMPLES})",
+    )
+    parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    parser.add_argument(
+        "--no-quality", action="store_true", help="skip the per-scene quality table"
+    )
+    parser.set_defaults(run=run)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WxH, got {text!r}") from None
+    if w < 16 or h < 16 or w > 8192 or h > 8192:
+        raise argparse.ArgumentTypeError(f"size must be 16..8192 on each side, got {text!r}")
+    return w, h
+
+
+def lens_for_max_coc(lens: Any, depth: Any, max_coc: float) -> Any:
+    """The scene's lens in artistic mode, scaled so the largest |CoC| is `max_coc`."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    extent = float(np.max(np.abs(1.0 / lens.focus_m - 1.0 / depth)))
+    k = max_coc / extent  # coc = K (1/zf - 1/z)
+    return replace(lens, artistic_blur_px=k / lens.focus_m, max_coc_px=max_coc)
+
+
+def median_ms(ctx: Any, issue: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
+    """Median wall time of `issue(); ctx.finish()` in milliseconds."""
+    if warm_up:
+        issue()
+        ctx.finish()
+    times = []
+    for _ in range(max(1, repeat)):
+        ctx.finish()
+        start = time.perf_counter()
+        issue()
+        ctx.finish()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def pass_ms(
+    ctx: Any, compositor: Any, color: Any, depth: Any, lens: Any, repeat: int
+) -> dict[str, float]:
+    """Median time of each pass, each finished on its own."""
+    samples: dict[str, list[float]] = {}
+    clock = [0.0]
+
+    def lap(name: str) -> None:
+        ctx.finish()
+        now = time.perf_counter()
+        samples.setdefault(name, []).append((now - clock[0]) * 1000.0)
+        clock[0] = now
+
+    compositor.render_textures(color, depth, lens)
+    for _ in range(max(1, repeat)):
+        ctx.finish()
+        clock[0] = time.perf_counter()
+        compositor.render_textures(color, depth, lens, after_pass=lap)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def speed_case(
+    ctx: Any, tools: dict[str, Any], size: tuple[int, int], max_coc: float, args: argparse.Namespace
+) -> dict[str, Any]:
+    from realtime.metrics import psnr, ssim
+    from realtime.pipeline import read_rgb
+    from realtime.reference import SCENES, render_ground_truth, render_rgbd
+
+    scene = SCENES[SPEED_SCENE]()
+    w, h = size
+    color, depth = render_rgbd(ctx, scene, scene.lens, w, h)
+    lens = lens_for_max_coc(scene.lens, depth, max_coc)
+    comp, floor, brute = tools["compositor"], tools["floor"](max_coc), tools["brute"](max_coc)
+    color_tex, depth_tex = comp.upload(color, depth)
+    pipeline_ms = median_ms(
+        ctx, lambda: comp.render_textures(color_tex, depth_tex, lens), args.repeat
+    )
+    floor_ms = median_ms(ctx, lambda: floor.run(color_tex, depth_tex, lens), args.repeat)
+    passes = pass_ms(ctx, comp, color_tex, depth_tex, lens, args.repeat)
+    out = read_rgb(comp.render_textures(color_tex, depth_tex, lens))
+    band_rows = max(1, round(h * BRUTE_BAND))
+    first = (h - band_rows) // 2
+    band = slice(first, first + band_rows)  # texture rows = image rows (top first)
+    band_ms = median_ms(
+        ctx,
+        lambda: brute.run(color_tex, depth_tex, lens, rows=(first, band_rows)),
+        1,
+        warm_up=False,
+    )
+    brute_out = read_rgb(brute.output)
+    truth = render_ground_truth(ctx, scene, lens, w, h, samples=args.samples)
+    return {
+        "width": w,
+        "height": h,
+        "max_coc": max_coc,
+        "pipeline_ms": round(pipeline_ms, 2),
+        "floor_ms": round(floor_ms, 2),
+        "brute_ms": round(band_ms * h / band_rows, 2),
+        "psnr": round(psnr(out, truth), 2),
+        "band_psnr": round(psnr(out[band], truth[band]), 2),
+        "brute_psnr": round(psnr(brute_out[band], truth[band]), 2),
+        "ssim": round(ssim(out, truth), 4),
+        "passes_ms": {k: round(v, 2) for k, v in passes.items()},
+    }
+
+
+def in_focus_case(
+    ctx: Any, tools: dict[str, Any], size: tuple[int, int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """An all-in-focus frame: every tile takes the copy path."""
+    import numpy as np
+
+    from realtime.lens import Lens
+
+    w, h = size
+    rng = np.random.default_rng(0)
+    color = rng.random((h, w, 3), dtype=np.float32)
+    depth = np.full((h, w), 3.0, np.float32)
+    lens = Lens(focus_m=3.0)
+    comp, floor = tools["compositor"], tools["floor"](lens.max_coc_px)
+    color_tex, depth_tex = comp.upload(color, depth)
+    return {
+        "width": w,
+        "height": h,
+        "pipeline_ms": round(
+            median_ms(ctx, lambda: comp.render_textures(color_tex, depth_tex, lens), args.repeat), 2
+        ),
+        "floor_ms": round(
+            median_ms(ctx, lambda: floor.run(color_tex, depth_tex, lens), args.repeat), 2
+        ),
+    }
+
+
+def quality_table(
+    ctx: Any, tools: dict[str, Any], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    from realtime.metrics import psnr, ssim
+    from realtime.pipeline import read_rgb
+    from realtime.reference import SCENES, render_ground_truth, render_rgbd
+
+    rows = []
+    w, h = QUALITY_SIZE
+    for name, make in SCENES.items():
+        scene = make()
+        color, depth = render_rgbd(ctx, scene, scene.lens, w, h)
+        truth = render_ground_truth(ctx, scene, scene.lens, w, h, samples=args.samples)
+        out = tools["compositor"].render(color, depth, scene.lens)
+        brute = tools["brute"](scene.lens.max_coc_px)
+        brute_out = read_rgb(brute.run(*tools["compositor"].upload(color, depth), scene.lens))
+        rows.append(
+            {
+                "scene": name,
+                "width": w,
+                "height": h,
+                "psnr": round(psnr(out, truth), 2),
+                "ssim": round(ssim(out, truth), 4),
+                "brute_psnr": round(psnr(brute_out, truth), 2),
+                "input_psnr": round(psnr(color, truth), 2),
+            }
+        )
+    return rows
+
+
+SPEED_HEADER = (
+    f"{'size':>10} {'maxCoC':>6} {'pipeline':>8} {'floor':>7} {'/floor':>6} {'brute':>8} "
+    f"{'brute/pipe':>10} {'PSNR':>6} {'band':>6} {'brute':>6}  passes (ms)"
+)
+
+
+def speed_row(case: dict[str, Any]) -> str:
+    """One line of the speed table (brute PSNR is over the band, like 'band')."""
+    passes = " ".join(f"{k} {v:.1f}" for k, v in case["passes_ms"].items())
+    return (
+        f"{case['width']:>5}x{case['height']:<4} {case['max_coc']:>6.0f} "
+        f"{case['pipeline_ms']:>6.1f}ms {case['floor_ms']:>5.1f}ms "
+        f"{case['pipeline_ms'] / case['floor_ms']:>6.1f} {case['brute_ms']:>6.0f}ms "
+        f"{case['brute_ms'] / case['pipeline_ms']:>10.1f} {case['psnr']:>6.2f} "
+        f"{case['band_psnr']:>6.2f} {case['brute_psnr']:>6.2f}  {passes}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from functools import cache
+
+    from realtime.gl.context import create_offscreen_context, renderer_name
+    from realtime.passes.constants import shader_defines
+    from realtime.passes.reference import BruteForce, Floor
+    from realtime.pipeline import Compositor
+
+    if args.repeat < 1:
+        raise InputError(f"--repeat must be at least 1, got {args.repeat}")
+    if args.samples < 1:
+        raise InputError(f"--samples must be at least 1, got {args.samples}")
+    for m in args.max_coc or ():
+        if not 1.0 <= m <= 250.0:
+            raise InputError(f"--max-coc must be within 1..250 px, got {m}")
+    ctx = create_offscreen_context()
+
+    @cache
+    def floor(max_coc: float) -> Floor:
+        return Floor(ctx, shader_defines(max_coc))
+
+    @cache
+    def brute(max_coc: float) -> BruteForce:
+        return BruteForce(ctx, shader_defines(max_coc))
+
+    tools = {"compositor": Compositor(ctx), "floor": floor, "brute": brute}
+    sizes = args.size or list(SIZES)
+    max_cocs = args.max_coc or list(MAX_COCS)
+    report: dict[str, Any] = {
+        "renderer": renderer_name(ctx),
+        "scene": SPEED_SCENE,
+        "cases": [],
+        "in_focus": [],
+        "quality": [],
+    }
+    print(f"renderer: {report['renderer']}   scene: {SPEED_SCENE}   repeat: {args.repeat}")
+    print(SPEED_HEADER)
+    for size in sizes:
+        for max_coc in max_cocs:
+            case = speed_case(ctx, tools, size, max_coc, args)
+            report["cases"].append(case)
+            print(speed_row(case), flush=True)
+        focus = in_focus_case(ctx, tools, size, args)
+        report["in_focus"].append(focus)
+        ratio = focus["pipeline_ms"] / focus["floor_ms"]
+        print(
+            f"{focus['width']:>5}x{focus['height']:<4} in focus {focus['pipeline_ms']:>6.1f}ms "
+            f"{focus['floor_ms']:>5.1f}ms {ratio:>6.1f}",
+            flush=True,
+        )
+    if not args.no_quality:
+        w, h = QUALITY_SIZE
+        print(f"\nquality at {w}x{h}, {args.samples}-sample ground truth (display-referred dB):")
+        print(f"{'scene':>12} {'PSNR':>6} {'SSIM':>7} {'brute':>6} {'input':>6}")
+        for row in quality_table(ctx, tools, args):
+            report["quality"].append(row)
+            print(
+                f"{row['scene']:>12} {row['psnr']:>6.2f} {row['ssim']:>7.4f} "
+                f"{row['brute_psnr']:>6.2f} {row['input_psnr']:>6.2f}",
+                flush=True,
+            )
+    if args.json:
+        try:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+        except OSError as exc:
+            raise InputError(f"{args.json}: cannot write ({exc.strerror})") from exc
+    return 0
