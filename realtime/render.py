@@ -1,38 +1,451 @@
-"""`rackfocus render`: one RGB-D image in, one depth-of-field image out."""
+"""`rackfocus render`: an RGB-D image or clip in, depth of field out, as an image, a numbered
+image sequence or a video.
+
+    rackfocus render --rgb c.png --depth d.exr --focus 2 -o out.png          # one image
+    rackfocus render --rgb c.png --depth d.exr --rack 1:4 --duration 2 -o rack.mp4
+    rackfocus render --rgb rgb_%04d.png --depth depth_%04d.png --depth-scale 0.001 \\
+        --focus 1.5 -o frames/out_%04d.exr --frames 0-99 --resume
+    rackfocus render --cues show.toml
+
+A single image with a still RGB-D pair and no clip options is the original
+still-image command, unchanged. Everything else is a clip of N frames, frame k
+at t = k / fps (see realtime.batch):
+
+    N       --duration S: round(S * fps); else the cue file's duration; else the
+            inputs' length (sequences, videos). Inputs shorter than N stop the clip
+            at their end (with a warning) unless --loop.
+    focus   --rack FROM:TO: a rack over the whole clip, FROM at frame 0 and TO at
+            frame N - 1 exactly (the rack lasts (N - 1) / fps), eased by --easing
+            and interpolated in dioptres; --focus D: a fixed focus; --cues: the
+            file's keys (pixel/auto keys picked on the first frame's depth).
+    fps     --fps (a number or a ratio, 24000/1001); else the cue file's; else the
+            colour video's; else 24.
+
+With --cues, inputs, lens, focus keys and output settings come from the file;
+--rgb, --depth, --focus, --rack, --easing and the depth-convention options are
+refused, and --fps, --duration, --size, --codec, --quality and -o override the
+file's [output].
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from realtime.errors import InputError
 from realtime.options import add_lens_arguments, lens_from_args
 from realtime.sources.options import add_input_arguments
 
+if TYPE_CHECKING:
+    from realtime.cues import Cues
+    from realtime.sources.depth import DepthConvention
+
+DEFAULT_FPS = 24.0  # frames per second when nothing else sets it
+CLIP_OPTIONS = (  # options that make a render a clip (the still-image path takes none)
+    "cues",
+    "rack",
+    "duration",
+    "fps",
+    "easing",
+    "breathing",
+    "loop",
+    "size",
+    "codec",
+    "quality",
+    "frames",
+    "resume",
+    "progress",
+    "stats",
+)
+SIGTERM_EXIT = 128 + signal.SIGTERM  # exit status after a clean stop on SIGTERM
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("render", help="render an RGB-D image with depth of field")
+    parser = sub.add_parser(
+        "render",
+        help="render an RGB-D image or clip (rack focus, sequences, video) with depth of field",
+    )
     add_input_arguments(parser)
+    for action in parser._actions:  # --cues supplies them instead; run() checks them
+        if action.dest in ("rgb", "depth"):
+            action.required = False
     add_lens_arguments(parser)
     parser.add_argument(
         "-o",
         "--output",
-        required=True,
         metavar="OUT",
-        help="output .png (8-bit sRGB), .exr/.tif/.npy (float, linear)",
+        help="output .png (8-bit sRGB), .exr/.tif/.npy (float, linear); a numbered pattern "
+        "such as frames/out_%%04d.png for a clip; or a video .mp4 (H.264), .mov (ProRes), "
+        ".mkv (lossless FFV1)",
     )
+    clip = parser.add_argument_group("clips (rack focus, image sequences, video)")
+    add = clip.add_argument
+    add("--cues", metavar="TOML", help="shot description: inputs, lens, focus keys, output")
+    add("--rack", metavar="FROM:TO", help="rack focus from FROM to TO metres over the clip")
+    add("--duration", metavar="S", help="clip length in seconds")
+    add("--fps", metavar="F", help="frames per second (default 24, or the video's; 24000/1001)")
+    add("--easing", metavar="NAME", help="easing of the rack (default smoothstep)")
+    add(
+        "--breathing",
+        metavar="AMOUNT",
+        help="focus breathing: magnify by 1 + AMOUNT f / (focus - f) (1 = a unit-focusing "
+        "lens; default 0, off)",
+    )
+    add(
+        "--loop",
+        action="store_true",
+        help="loop sequence/video inputs shorter than the clip (default: stop at their end)",
+    )
+    add("--size", metavar="WxH", help="resample the inputs to this size")
+    out = parser.add_argument_group("clip output")
+    add = out.add_argument
+    add("--codec", metavar="NAME", help="video codec: h264 (.mp4), prores (.mov), lossless (.mkv)")
+    add("--quality", metavar="Q", help="H.264 quality 0..10 (default 8, about CRF 17)")
+    add("--frames", metavar="A-B", help="render only frames A..B (inclusive, 0-based)")
+    add("--resume", action="store_true", help="skip frames whose files already exist")
+    add("--progress", action="store_true", help="show progress even when stderr is not a terminal")
+    add("--stats", action="store_true", help="print the time spent per stage (GPU, readback, ...)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if _is_still_render(args):
+        return _run_still(args)
+    return _run_clip(args)
+
+
+def _run_still(args: argparse.Namespace) -> int:
+    """The original still-image render: one image pair, one focus, one image."""
     import numpy as np
 
     from realtime.pipeline import Compositor
     from realtime.sources.options import load_inputs
     from realtime.sources.writers import write_image
 
+    _require_inputs(args)
+    if args.output is None:
+        raise InputError("-o OUT is required")
     lens = lens_from_args(args)  # check the options before reading files
     color, depth = load_inputs(args)
     out = Compositor().render(color, depth, lens)
     if not np.isfinite(out).all():
         raise RuntimeError("the compositor produced non-finite pixels")
     write_image(args.output, out)
+    return 0
+
+
+def _is_still_render(args: argparse.Namespace) -> bool:
+    """No clip option, a single-image output and still inputs: the original command."""
+    from realtime.outputs import is_video
+    from realtime.sources.frames import input_kind
+
+    if any(getattr(args, name) not in (None, False) for name in CLIP_OPTIONS):
+        return False
+    if args.output is not None:
+        try:
+            if is_video(args.output) or _is_pattern(args.output):
+                return False
+        except InputError:
+            return True  # the still path reports it
+    for path in (args.rgb, args.depth):
+        if path is None:
+            continue
+        try:
+            if input_kind(path) != "still":
+                return False
+        except InputError:
+            pass  # a missing file: the still path reports it
+    return True
+
+
+def _is_pattern(path: str) -> bool:
+    from realtime.sources.frames import is_pattern
+
+    return is_pattern(path)
+
+
+def _require_inputs(args: argparse.Namespace) -> None:
+    if args.rgb is None:
+        raise InputError("--rgb PATH is required (or --cues)")
+    if args.depth is None:
+        raise InputError("--depth PATH is required (or --cues)")
+
+
+# --- option values (parsed here so that a bad one is one InputError line) ---------------------
+
+
+def _number(text: str, option: str, what: str = "value") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{option} {text}: {what} must be a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{option} {text}: {what} must be finite")
+    return value
+
+
+def _positive(text: str, option: str, what: str = "value") -> float:
+    value = _number(text, option, what)
+    if value <= 0:
+        raise InputError(f"{option} {text}: {what} must be positive")
+    return value
+
+
+def parse_rack(text: str) -> tuple[float, float]:
+    """FROM:TO in metres, both positive."""
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise InputError(f"--rack {text}: expected FROM:TO in metres, e.g. 1.2:4")
+    values = []
+    for part, what in zip(parts, ("FROM", "TO"), strict=True):
+        try:
+            value = float(part)
+        except ValueError:
+            raise InputError(f"--rack {text}: {what} must be a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"--rack {text}: {what} must be a positive distance in metres")
+        values.append(value)
+    return values[0], values[1]
+
+
+def parse_fps(text: str) -> float:
+    """A positive frame rate: a number, or a ratio such as 24000/1001."""
+    try:
+        value = float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"--fps {text}: expected a number such as 24 or 24000/1001") from None
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"--fps {text}: must be positive")
+    return value
+
+
+def parse_frames(text: str) -> tuple[int, int]:
+    """A-B (inclusive) or a single frame A; both >= 0 and A <= B."""
+    parts = text.split("-")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() for p in parts):
+        raise InputError(f"--frames {text}: expected A-B, e.g. 0-99 (inclusive, 0-based)")
+    a, b = int(parts[0]), int(parts[-1])
+    if a > b:
+        raise InputError(f"--frames {text}: the first frame is after the last")
+    return a, b
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """WxH, both positive integers."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise InputError(f"--size {text}: expected WxH in pixels, e.g. 960x540")
+    return int(parts[0]), int(parts[1])
+
+
+def parse_quality(text: str) -> int:
+    """An integer 0..10."""
+    from realtime.outputs.video import check_quality
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"--quality {text}: expected an integer 0..10") from None
+    return check_quality(value)
+
+
+def _convention(cues: Cues) -> DepthConvention:
+    """The DepthConvention of a cue file's [input] encoding."""
+    from realtime.cues import DepthScale, Disparity, InverseDepth
+    from realtime.sources.depth import DepthConvention
+
+    encoding = cues.input.encoding
+    if isinstance(encoding, Disparity):
+        return DepthConvention.disparity(encoding.focal_baseline)
+    if isinstance(encoding, InverseDepth):
+        return DepthConvention.inverse(encoding.near_m, encoding.far_m)
+    assert isinstance(encoding, DepthScale)
+    if encoding.metres_per_unit == DepthScale().metres_per_unit:
+        return DepthConvention.metric()  # no depth_scale given: float metres (integers refused)
+    return DepthConvention.scaled(encoding.metres_per_unit)
+
+
+IMAGE_CODEC_EXTENSIONS = {"png": (".png",), "exr": (".exr",), "tif": (".tif", ".tiff")}
+
+
+def _cue_codec(cues: Cues, output: str) -> str | None:
+    """The video codec a cue file's [output] codec means for its own path (None for images).
+
+    An image codec (png, exr, tif) must match the path's extension. The cue file's
+    default codec is h264, so a video codec with an image path is taken as unset.
+    """
+    from realtime.outputs import is_video
+    from realtime.outputs.video import CODECS
+
+    codec = cues.output.codec
+    if codec in CODECS:
+        return codec if is_video(output) else None
+    extensions = IMAGE_CODEC_EXTENSIONS[codec]
+    if Path(output).suffix.lower() not in extensions:
+        raise InputError(
+            f"{cues.path}: [output] codec {codec} writes {extensions[0]} images; give a "
+            f"numbered path such as out_%04d{extensions[0]}, not {output}"
+        )
+    return None
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwinds the frame loop like Ctrl-C, so that nothing partial is left."""
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (what render farms send) into a clean stop: temporary files removed."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"rackfocus: warning: {message}\n")
+
+
+def _run_clip(args: argparse.Namespace) -> int:
+    """Render a clip (or a single frame of one) through realtime.batch."""
+    from realtime.batch import Progress, Shot, render_frames
+    from realtime.cues import load_cues
+    from realtime.focus import FocusKey, FocusTrack, easing, rack
+    from realtime.outputs import is_video, open_output
+    from realtime.outputs.video import CODECS, DEFAULT_QUALITY
+    from realtime.pipeline import Compositor
+    from realtime.sources.frames import ColorVideo, open_frames
+    from realtime.sources.options import convention_from_args
+
+    # Every option is checked before any file is read.
+    rack_m = parse_rack(args.rack) if args.rack is not None else None
+    duration = _positive(args.duration, "--duration", "S") if args.duration is not None else None
+    fps = parse_fps(args.fps) if args.fps is not None else None
+    size = parse_size(args.size) if args.size is not None else None
+    quality = parse_quality(args.quality) if args.quality is not None else None
+    chunk = parse_frames(args.frames) if args.frames is not None else None
+    breathing = _number(args.breathing, "--breathing", "AMOUNT") if args.breathing else 0.0
+    if args.easing is not None:
+        easing(args.easing)
+    if args.codec is not None and args.codec not in CODECS:
+        raise InputError(f"--codec {args.codec}: expected one of {', '.join(CODECS)}")
+
+    cues = None
+    if args.cues is not None:
+        given = [
+            flag
+            for flag, value in (
+                ("--rgb", args.rgb),
+                ("--depth", args.depth),
+                ("--focus", args.focus),
+                ("--rack", args.rack),
+                ("--easing", args.easing),
+                ("--depth-scale", args.depth_scale),
+                ("--disparity", args.disparity),
+                ("--inverse-depth", args.inverse_depth),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InputError(f"{given[0]} cannot be combined with --cues (the cue file sets it)")
+        cues = load_cues(args.cues)
+        rgb, depth, convention = cues.input.rgb, cues.input.depth, _convention(cues)
+        lens = cues.lens
+        output = args.output if args.output is not None else cues.output.path
+        if output is None:
+            raise InputError(f"{args.cues}: no [output] path; give -o OUT")
+        fps = fps if fps is not None else cues.output.fps
+        size = size if size is not None else cues.output.size
+        quality = quality if quality is not None else cues.output.quality
+    else:
+        _require_inputs(args)
+        if args.output is None:
+            raise InputError("-o OUT is required")
+        rgb, depth, output = args.rgb, args.depth, args.output
+        convention = convention_from_args(args)
+        if rack_m is not None and args.focus is not None:
+            raise InputError("--focus and --rack both set the focus; give one of them")
+        lens = lens_from_args(args, focus_m=rack_m[0] if rack_m is not None else None)
+    output = str(output)
+    if args.resume and is_video(output):
+        raise InputError("--resume needs an image-sequence output (video frames are not files)")
+    codec = args.codec
+    if cues is not None and args.output is None:  # the cue file's path: its codec applies
+        codec = codec if codec is not None else _cue_codec(cues, output)
+
+    source = open_frames(rgb, depth, convention, args.resize_depth, args.loop, size)
+    try:
+        if fps is None:
+            video = source.color if isinstance(source.color, ColorVideo) else None
+            fps = video.reader.fps if video is not None and video.reader.fps > 0 else DEFAULT_FPS
+        if duration is not None:
+            count = max(1, round(duration * fps))
+        elif cues is not None:
+            count = max(1, round(cues.output.duration_s * fps))
+        elif source.frame_count is not None:
+            count = source.frame_count
+        else:
+            raise InputError("--duration S is required: the inputs are still images")
+        n = source.frame_count
+        if n is not None and count > n and not args.loop:
+            _warn(f"the inputs have {n} frames; rendering {n} of {count} (--loop repeats them)")
+            count = n
+        first, last = chunk if chunk is not None else (0, count - 1)
+        if last >= count:
+            raise InputError(f"--frames {args.frames}: the clip has {count} frames (0-{count - 1})")
+
+        if cues is not None:
+            _, first_depth = source.read(0, resize=False)
+            track = cues.focus_track(first_depth)
+        elif rack_m is not None:
+            if count < 2:
+                raise InputError("--rack needs a clip of at least 2 frames (--duration, --fps)")
+            name = args.easing if args.easing is not None else "smoothstep"
+            track = rack(rack_m[0], rack_m[1], (count - 1) / fps, name)
+        else:
+            if args.easing is not None:
+                raise InputError("--easing applies to --rack")
+            track = FocusTrack((FocusKey(0.0, lens.focus_m),))
+        for t in (track.start_s, track.end_s):  # a track must not focus inside the lens
+            track.lens_at(lens, t)
+        color, _ = source.read(first)
+        frame_size = (color.shape[1], color.shape[0])
+        writer = open_output(
+            output,
+            frame_size,
+            fps,
+            count,
+            codec,
+            quality if quality is not None else DEFAULT_QUALITY,
+        )
+        shot = Shot(source, lens, track, fps, breathing)
+        progress = Progress(last - first + 1, sys.stderr, args.progress or sys.stderr.isatty())
+        try:
+            with _stop_on_sigterm():
+                stats = render_frames(
+                    shot, writer, range(first, last + 1), Compositor(), args.resume, progress
+                )
+        except Terminated:
+            sys.stderr.write("rackfocus: terminated\n")
+            return SIGTERM_EXIT
+    finally:
+        source.close()
+    if args.stats:
+        print(stats.report(writer.describe))
     return 0

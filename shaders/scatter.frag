@@ -18,7 +18,9 @@ void main() {
     float dist = length(offset) / aperture_radius(-offset);
     float here = coc_from_depth(texelFetch(depth, ivec2(gl_FragCoord.xy), 0).r);
     float reach = (sprite.a <= here || here < -SLIGHT_COC) ? radius : min(radius, max(here, 0.0) * 0.5);
-    float cover = clamp(reach - dist + 0.5, 0.0, 1.0);  // anti-aliased over one pixel
+    // The sprite stands for a 2x2 block, so its edge ramps over two pixels
+    // (the disc convolved with the block).
+    float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
     vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
     bool front = sprite.a < -SLIGHT_COC;
     foreground = vec4(front ? energy : vec3(0.0), 0.0);
