@@ -93,7 +93,7 @@ class Compositor:
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
         half, highlight = self.setup.run(color, depth, coc_params)
         done("setup")
-        tiles = self.tiles.run(half, color.size)
+        tiles = self.tiles.run(half, highlight, color.size)
         done("tiles")
         reach = self.dilate.run(tiles)
         done("dilate")

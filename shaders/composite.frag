@@ -1,5 +1,9 @@
 // Composite (full resolution): the half-res layers over a full-res "slight
-// focus" resolve.
+// focus" resolve. Compiled once per tile class (see composite.vert): the
+// copy class (COPY_TILES), and one program for each combination of the tile
+// flags (TILE_FLAGS). A software rasteriser such as llvmpipe runs every
+// instruction of a shader whichever branch a pixel takes, so each class gets
+// only the code it needs.
 //
 // A half-res gather cannot draw blur smaller than a few pixels, so pixels
 // with |CoC| <= SLIGHT_COC are resolved here at full res, with the same
@@ -15,7 +19,7 @@ uniform sampler2D color;       // full res, linear RGB
 uniform sampler2D depth;       // full res, metres
 uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage (discs > SLIGHT_COC)
 uniform sampler2D background;  // half res: rgb, a = signed CoC
-uniform sampler2D reach;       // tile res: (foreground radius, background radius)
+uniform sampler2D reach;       // tile res: (fg radius, bg radius, flags, 0)
 uniform sampler2D sprites_fg;  // full res: highlight sprites in front of the focal plane
 uniform sampler2D sprites_bg;  // full res: highlight sprites behind it
 
@@ -24,6 +28,7 @@ layout(location = 0) out vec4 result;  // linear RGB, a = 1
 const float PI = 3.14159265;
 const int SLIGHT_REACH = int(ceil(SLIGHT_COC * 0.5));
 
+#if (TILE_FLAGS & FLAG_SLIGHT) != 0
 // Slight-focus resolve at q: foreground (discs with FG_MIN < -CoC <= SLIGHT_COC)
 // over the normalised background, both with per-pixel disc coverage.
 vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
@@ -56,6 +61,8 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
     return fg.rgb / max(fg.a, 1.0) + (1.0 - alpha) * behind;
 }
 
+#endif
+
 vec3 upsampled_background(ivec2 q, float coc) {
     ivec2 half_last = textureSize(background, 0) - 1;
     vec2 pos = (vec2(q) + 0.5) * 0.5 - 0.5;  // in half-res texel centres
@@ -78,20 +85,30 @@ vec3 upsampled_background(ivec2 q, float coc) {
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
     vec3 sharp = texelFetch(color, q, 0).rgb;
-    vec2 tile_reach = texelFetch(reach, q / TILE_SIZE, 0).xy;
-    if (max(tile_reach.x, tile_reach.y) < 0.5 * MIN_GATHER_COC) {
-        result = vec4(sharp, 1.0);  // no blur reaches this tile: as cheap as a copy
-        return;
-    }
+#if COPY_TILES
+    result = vec4(sharp, 1.0);  // no blur reaches this tile
+#else
     float coc = coc_from_depth(texelFetch(depth, q, 0).r);
+    vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0));
     vec3 behind;
     if (abs(coc) <= SLIGHT_COC) {
+#if (TILE_FLAGS & FLAG_SLIGHT) != 0
         behind = slight_focus(q, coc, sharp);
+#else
+        behind = sharp;  // no slight blur around: this pixel is in focus
+#endif
     } else {
+#if (TILE_FLAGS & FLAG_NARROW) != 0
+        behind = texture(background, half_uv).rgb;  // no edge nearby: plain bilinear
+#else
         behind = upsampled_background(q, coc);
+#endif
     }
+    vec4 fg = texture(foreground, half_uv);
+#if (TILE_FLAGS & FLAG_SPRITES) != 0
     behind += texelFetch(sprites_bg, q, 0).rgb;
-    vec4 fg = texture(foreground, (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0)));
     fg.rgb += texelFetch(sprites_fg, q, 0).rgb;
+#endif
     result = vec4(fg.rgb + (1.0 - fg.a) * behind, 1.0);
+#endif
 }

@@ -5,9 +5,16 @@
 // farther than itself, so a neighbour's background counts only if it holds a
 // sample nearer than this tile's farthest pixel: a sharp tile beside a blurred
 // background needs no gather.
-uniform sampler2D tiles;  // (min signed CoC, max signed CoC)
+//
+// Flags (bits, see composite.vert) spare the composite work: SPRITES, a
+// highlight sprite can land in the tile; NARROW, the CoC over the tile and
+// its eight neighbours varies by less than NARROW_COC plus a quarter of the
+// smallest blur there (a plain bilinear upsample cannot smear a sharp edge:
+// at worst it mixes two blurs into each other by a pixel, invisible under
+// either); SLIGHT, some CoC there may lie in the slight-focus band.
+uniform sampler2D tiles;  // (min signed CoC, max signed CoC, largest sprite CoC, 0)
 
-layout(location = 0) out vec2 reach;  // (foreground radius, background radius), full-res px
+layout(location = 0) out vec4 reach;  // (fg radius, bg radius (full-res px), flags, 0)
 
 void main() {
     ivec2 tile = ivec2(gl_FragCoord.xy);
@@ -15,17 +22,30 @@ void main() {
     vec2 own = texelFetch(tiles, tile, 0).xy;
     float fg = max(-own.x, 0.0) * 0.5;
     float bg = max(abs(own.x), abs(own.y)) * 0.5;
+    float sprites = 0.0;
+    float lo = own.x;
+    float hi = own.y;
     for (int y = -DILATE_TILES; y <= DILATE_TILES; ++y) {
         for (int x = -DILATE_TILES; x <= DILATE_TILES; ++x) {
             ivec2 n = tile + ivec2(x, y);
             if (any(lessThan(n, ivec2(0))) || any(greaterThan(n, last))) continue;
-            vec2 range = texelFetch(tiles, n, 0).xy;
+            vec3 range = texelFetch(tiles, n, 0).xyz;
             float gap = float(TILE_SIZE) * length(max(abs(vec2(x, y)) - 1.0, 0.0));
             float fg_r = max(-range.x, 0.0) * 0.5;
             if (range.x < -SLIGHT_COC && fg_r > gap) fg = max(fg, fg_r);
             float bg_r = max(range.y, 0.0) * 0.5;
             if (range.x < own.y && bg_r > gap) bg = max(bg, bg_r);
+            if (range.z * 0.5 > gap) sprites = 1.0;
+            if (max(abs(x), abs(y)) <= 1) {
+                lo = min(lo, range.x);
+                hi = max(hi, range.y);
+            }
         }
     }
-    reach = vec2(fg, bg);
+    float least_blur = (lo > 0.0 || hi < 0.0) ? min(abs(lo), abs(hi)) : 0.0;
+    bool narrow = hi - lo < NARROW_COC + 0.25 * least_blur;
+    bool all_sharp = lo > -FG_MIN && hi < FG_MIN;
+    bool slight = !(hi < -SLIGHT_COC || lo > SLIGHT_COC || all_sharp);
+    int flags = (sprites > 0.0 ? FLAG_SPRITES : 0) | (narrow ? FLAG_NARROW : 0) | (slight ? FLAG_SLIGHT : 0);
+    reach = vec4(fg, bg, float(flags), 0.0);
 }

@@ -21,7 +21,7 @@
 #include "dof_common.glsl"
 
 uniform sampler2D half_color;  // rgb linear, a = signed CoC (full-res px)
-uniform sampler2D reach;       // tile res: (foreground radius, background radius)
+uniform sampler2D reach;       // tile res: (fg radius, bg radius, sprites?, narrow?)
 uniform vec4 ring_taps[KERNEL_TAPS];  // unit direction (x, y), ring index, 1 / aperture-shape radius
 
 layout(location = 0) out vec4 foreground;  // rgb premultiplied, a = coverage

@@ -21,7 +21,7 @@ class FullscreenPass:
 
     shader: str = ""
     vertex: str = "fullscreen.vert"
-    outputs: Sequence[tuple[int, str]] = ((4, "f2"),)  # (components, dtype) per attachment
+    outputs: Sequence[tuple[int, str]] = ((4, "f4"),)  # (components, dtype) per attachment
     filter: int = moderngl.LINEAR
 
     def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object] | None = None):
@@ -55,8 +55,13 @@ class FullscreenPass:
         size: Size,
         inputs: Mapping[str, moderngl.Texture],
         uniforms: Mapping[str, object] | None = None,
+        instances: int = 0,
     ) -> None:
-        """Bind `inputs` to the sampler uniforms of the same names and draw at `size`."""
+        """Bind `inputs` to the sampler uniforms of the same names and draw at `size`.
+
+        With `instances`, draws that many instanced quads (6 vertices each)
+        instead of the full-screen triangle; the vertex stage places them.
+        """
         self._allocate(size)
         assert self.fbo is not None
         for unit, (name, tex) in enumerate(inputs.items()):
@@ -65,7 +70,10 @@ class FullscreenPass:
         for name, value in (uniforms or {}).items():
             self.set(name, value)
         self.fbo.use()
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        if instances:
+            self.vao.render(moderngl.TRIANGLES, vertices=6, instances=instances)
+        else:
+            self.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def uniform(self, name: str) -> moderngl.Uniform:
         return cast(moderngl.Uniform, self.program[name])

@@ -1,17 +1,41 @@
-"""Composite pass: foreground over bilaterally upsampled background, at full res."""
+"""Composite pass: the layers over the slight-focus resolve, one program per tile class."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import moderngl
 
+from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
+from realtime.passes.constants import TILE_FLAG_COMBINATIONS
+from realtime.passes.tiles import tile_grid
 
 
 class Composite(FullscreenPass):
-    """Full-res RGBA32F: linear RGB, a = 1."""
+    """Full-res RGBA32F: linear RGB, a = 1.
+
+    Tiles are drawn as instanced quads by programs compiled from
+    composite.frag: one for tiles no blur reaches, one for each combination
+    of the dilate pass's tile flags. Each program's vertex stage keeps only
+    the tiles of its class.
+    """
 
     shader = "composite.frag"
+    vertex = "composite.vert"
     outputs = ((4, "f4"),)
+
+    def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object]):
+        self.ctx = ctx
+        self.size = (0, 0)
+        self.textures = []
+        self.fbo = None
+        classes = [{"COPY_TILES": 1, "TILE_FLAGS": 0}] + [
+            {"COPY_TILES": 0, "TILE_FLAGS": flags} for flags in range(TILE_FLAG_COMBINATIONS)
+        ]
+        self.programs = [program(ctx, self.shader, self.vertex, {**defines, **c}) for c in classes]
+        self.vaos = [ctx.vertex_array(p, []) for p in self.programs]
+        self.program, self.vao = self.programs[0], self.vaos[0]
 
     def run(
         self,
@@ -32,5 +56,19 @@ class Composite(FullscreenPass):
             "sprites_bg": sprites[1],
             "reach": reach,
         }
-        self.draw(color.size, inputs, {"coc_params": coc_params})
+        tiles_x, tiles_y = tile_grid(*color.size)
+        for prog, vao in zip(self.programs, self.vaos, strict=True):
+            self.program, self.vao = prog, vao
+            self.draw(
+                color.size,
+                inputs,
+                {"coc_params": coc_params, "full_size": color.size},
+                instances=tiles_x * tiles_y,
+            )
         return self.output
+
+    def release(self) -> None:
+        self.release_targets()
+        for vao, prog in zip(self.vaos, self.programs, strict=True):
+            vao.release()
+            prog.release()

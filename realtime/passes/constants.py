@@ -16,7 +16,15 @@ RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 4  # most rings the gather kernel uses
 SCATTER_MIN_COC = 4.0  # |CoC| (px) from which isolated highlights are scattered as sprites
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
+NARROW_COC = 1.0  # CoC spread (px) below which tiles upsample the background bilinearly
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
+
+
+# Tile flags written by the dilate pass (bits of an integer stored as float).
+FLAG_SPRITES = 1  # a highlight sprite can land in the tile
+FLAG_NARROW = 2  # the CoC barely varies around the tile: bilinear upsample suffices
+FLAG_SLIGHT = 4  # the tile may hold slight-focus pixels
+TILE_FLAG_COMBINATIONS = 8  # composite programs for blurred tiles, one per flag set
 
 
 def kernel_taps(rings: int = KERNEL_RINGS) -> int:
@@ -44,4 +52,8 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,
+        "NARROW_COC": NARROW_COC,
+        "FLAG_SPRITES": FLAG_SPRITES,
+        "FLAG_NARROW": FLAG_NARROW,
+        "FLAG_SLIGHT": FLAG_SLIGHT,
     }

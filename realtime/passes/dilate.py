@@ -8,10 +8,10 @@ from realtime.passes.base import FullscreenPass
 
 
 class Dilate(FullscreenPass):
-    """Tile texel: RG16F, (foreground radius, background radius) in full-res px."""
+    """Tile texel: RGBA16F, (fg radius, bg radius (full-res px), sprites land? 0/1, narrow? 0/1)."""
 
     shader = "dilate.frag"
-    outputs = ((2, "f2"),)
+    outputs = ((4, "f4"),)
     filter = moderngl.NEAREST
 
     def run(self, tiles: moderngl.Texture) -> moderngl.Texture:

@@ -16,7 +16,7 @@ class Gather(FullscreenPass):
     """
 
     shader = "gather.frag"
-    outputs = ((4, "f2"), (4, "f2"))
+    outputs = ((4, "f4"), (4, "f4"))
 
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object]):
         super().__init__(ctx, defines)

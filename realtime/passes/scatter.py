@@ -16,7 +16,7 @@ class Scatter(FullscreenPass):
 
     shader = "scatter.frag"
     vertex = "scatter.vert"
-    outputs = ((4, "f2"), (4, "f2"))
+    outputs = ((4, "f4"), (4, "f4"))
 
     def run(
         self,

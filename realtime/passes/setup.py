@@ -14,7 +14,7 @@ class Setup(FullscreenPass):
     """
 
     shader = "setup.frag"
-    outputs = ((4, "f2"), (4, "f2"))
+    outputs = ((4, "f4"), (4, "f4"))
     # Gather taps must not blend colours and CoCs across depth edges.
     filter = moderngl.NEAREST
 

@@ -14,12 +14,14 @@ def tile_grid(width: int, height: int) -> tuple[int, int]:
 
 
 class Tiles(FullscreenPass):
-    """Tile texel: RG16F, (min signed CoC, max signed CoC)."""
+    """Tile texel: RGBA16F, (min signed CoC, max signed CoC, largest sprite CoC, 0)."""
 
     shader = "tiles.frag"
-    outputs = ((2, "f2"),)
+    outputs = ((4, "f4"),)
     filter = moderngl.NEAREST
 
-    def run(self, half_color: moderngl.Texture, full_size: tuple[int, int]) -> moderngl.Texture:
-        self.draw(tile_grid(*full_size), {"half_color": half_color})
+    def run(
+        self, half_color: moderngl.Texture, highlight: moderngl.Texture, full_size: tuple[int, int]
+    ) -> moderngl.Texture:
+        self.draw(tile_grid(*full_size), {"half_color": half_color, "highlight": highlight})
         return self.output

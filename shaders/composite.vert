@@ -1,0 +1,29 @@
+// Composite (vertex stage): one quad per tile, instanced. A tile no blur
+// reaches belongs to the copy program (COPY_TILES); every other tile to the
+// program compiled for its flags (TILE_FLAGS). Tiles of other classes
+// collapse to a point and draw nothing, so each pixel is shaded once.
+uniform sampler2D reach;  // tile res: (fg radius, bg radius, flags, 0)
+uniform vec2 full_size;   // output size, px
+
+bool in_this_class(vec4 tile) {
+    bool copy = max(tile.x, tile.y) < 0.5 * MIN_GATHER_COC;
+#if COPY_TILES
+    return copy;
+#else
+    return !copy && int(tile.z) == TILE_FLAGS;
+#endif
+}
+
+void main() {
+    ivec2 tiles = textureSize(reach, 0);
+    ivec2 tile = ivec2(gl_InstanceID % tiles.x, gl_InstanceID / tiles.x);
+    if (!in_this_class(texelFetch(reach, tile, 0))) {
+        gl_Position = vec4(-2.0, -2.0, 0.0, 1.0);
+        return;
+    }
+    // two triangles: corners (0,0) (1,0) (0,1) / (0,1) (1,0) (1,1)
+    int v = gl_VertexID;
+    vec2 corner = vec2((v == 1 || v == 4 || v == 5) ? 1.0 : 0.0, (v == 2 || v == 3 || v == 5) ? 1.0 : 0.0);
+    vec2 px = min((vec2(tile) + corner) * float(TILE_SIZE), full_size);
+    gl_Position = vec4(px / full_size * 2.0 - 1.0, 0.0, 1.0);
+}
