@@ -99,7 +99,7 @@ class Compositor:
         done("dilate")
         fg, bg = self.gather.run(half, reach, coc_params)
         done("gather")
-        sprites = self.scatter.run(color, depth, highlight, coc_params, aperture)
+        sprites = self.scatter.run(color, depth, highlight, tiles, coc_params, aperture)
         done("scatter")
         out = self.composite.run(color, depth, fg, bg, sprites, reach, coc_params)
         done("composite")

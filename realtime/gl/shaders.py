@@ -87,13 +87,16 @@ def program(
     fragment: str,
     vertex: str = "fullscreen.vert",
     defines: Mapping[str, object] | None = None,
+    geometry: str | None = None,
 ) -> moderngl.Program:
     """Compile and link a program from shader files; errors name file:line."""
     vs, vs_files = load_source(vertex, defines)
     fs, fs_files = load_source(fragment, defines)
+    gs, gs_files = load_source(geometry, defines) if geometry else (None, [])
     try:
-        return ctx.program(vertex_shader=vs, fragment_shader=fs)
+        return ctx.program(vertex_shader=vs, fragment_shader=fs, geometry_shader=gs)
     except moderngl.Error as exc:
-        text = str(exc)
-        files = fs_files if "fragment" in text.lower() else vs_files
-        raise ShaderError(_translate(text, files)) from exc
+        text = str(exc).lower()
+        stage = "fragment" if "fragment" in text else "geometry" if "geometry" in text else "vertex"
+        files = {"fragment": fs_files, "geometry": gs_files, "vertex": vs_files}[stage]
+        raise ShaderError(_translate(str(exc), files)) from exc

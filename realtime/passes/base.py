@@ -21,12 +21,13 @@ class FullscreenPass:
 
     shader: str = ""
     vertex: str = "fullscreen.vert"
+    geometry: str | None = None
     outputs: Sequence[tuple[int, str]] = ((4, "f4"),)  # (components, dtype) per attachment
     filter: int = moderngl.LINEAR
 
     def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object] | None = None):
         self.ctx = ctx
-        self.program = program(ctx, self.shader, vertex=self.vertex, defines=defines)
+        self.program = program(ctx, self.shader, self.vertex, defines, self.geometry)
         self.vao = ctx.vertex_array(self.program, [])
         self.size: Size = (0, 0)
         self.textures: list[moderngl.Texture] = []

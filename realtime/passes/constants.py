@@ -42,6 +42,7 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
     return {
         "MAX_COC": float(max_coc_px),
         "TILE_SIZE": TILE_SIZE,
+        "HALF_TILE_TEXELS": (TILE_SIZE // 2) ** 2,  # half-res texels per tile
         "FG_MIN": FG_MIN,
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,

@@ -10,12 +10,13 @@ from realtime.passes.base import FullscreenPass
 class Scatter(FullscreenPass):
     """Two RGBA16F full-res targets, additive: 0 foreground sprites, 1 background sprites.
 
-    One point per half-res texel; the vertex stage culls all but the
-    highlights the setup pass split off.
+    One point per tile; the geometry stage turns the highlights the setup
+    pass split off into point sprites.
     """
 
     shader = "scatter.frag"
     vertex = "scatter.vert"
+    geometry = "scatter.geom"
     outputs = ((4, "f4"), (4, "f4"))
 
     def run(
@@ -23,6 +24,7 @@ class Scatter(FullscreenPass):
         color: moderngl.Texture,
         depth: moderngl.Texture,
         highlight: moderngl.Texture,
+        tiles: moderngl.Texture,
         coc_params: tuple[float, float],
         aperture: tuple[int, float],
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
@@ -36,13 +38,15 @@ class Scatter(FullscreenPass):
         self.set("highlight", 1)
         color.use(2)
         self.set("color", 2)
+        tiles.use(3)
+        self.set("tiles", 3)
         self.set("full_size", depth.size)
         self.set("coc_params", coc_params)
         self.set("blades", aperture[0])
         self.set("blade_rotation", aperture[1])
         self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         self.ctx.blend_func = moderngl.ONE, moderngl.ONE
-        w, h = highlight.size
+        w, h = tiles.size
         self.vao.render(moderngl.POINTS, vertices=w * h)
         self.ctx.disable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
         self.ctx.blend_func = moderngl.DEFAULT_BLENDING  # type: ignore[assignment]

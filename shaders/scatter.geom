@@ -1,0 +1,49 @@
+// Scatter (geometry stage): each highlight texel of a tile becomes a
+// full-res point sprite of its CoC diameter; tiles without highlights emit
+// nothing.
+#include "dof_common.glsl"
+
+layout(points) in;
+layout(points, max_vertices = HALF_TILE_TEXELS) out;  // every texel may be a highlight
+
+uniform sampler2D tiles;      // (min CoC, max CoC, largest sprite CoC, 0)
+uniform sampler2D highlight;  // half res: rgb excess, a = signed CoC
+uniform sampler2D color;      // full res, linear RGB (to centre the sprite on the light)
+uniform vec2 full_size;       // output size, full-res px
+
+flat in ivec2 tile[];
+
+flat out vec4 sprite;     // rgb intensity per full-res px inside the disc, a = signed CoC
+flat out vec2 centre_px;  // sprite centre, full-res px
+
+const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
+const int HALF_TILE = TILE_SIZE / 2;
+
+void main() {
+    if (texelFetch(tiles, tile[0], 0).z <= 0.0) return;
+    ivec2 last_half = textureSize(highlight, 0) - 1;
+    ivec2 last = textureSize(color, 0) - 1;
+    for (int i = 0; i < HALF_TILE * HALF_TILE; ++i) {
+        ivec2 texel = tile[0] * HALF_TILE + ivec2(i % HALF_TILE, i / HALF_TILE);
+        if (any(greaterThan(texel, last_half))) continue;
+        vec4 h = texelFetch(highlight, texel, 0);
+        if (dot(h.rgb, vec3(1.0)) <= 0.0) continue;
+        float radius = abs(h.a) * 0.5;  // full-res px
+        // The texel's excess stands for 4 full-res pixels; spread over the
+        // disc area pi r^2 (full-res px) it keeps its energy.
+        sprite = vec4(h.rgb * 4.0 / (3.14159265 * max(radius * radius, 0.25)), h.a);
+        // Centre on the brightness-weighted centroid of the 2x2 block, so a
+        // one-pixel light's disc is not shifted by half a pixel.
+        vec3 sum = vec3(0.0);
+        for (int j = 0; j < 4; ++j) {
+            ivec2 p = min(texel * 2 + ivec2(j & 1, j >> 1), last);
+            float w = dot(texelFetch(color, p, 0).rgb, LUMA);
+            sum += vec3((vec2(p) + 0.5) * w, w);
+        }
+        centre_px = sum.z > 0.0 ? sum.xy / sum.z : (vec2(texel) + 0.5) * 2.0;
+        gl_Position = vec4(centre_px / full_size * 2.0 - 1.0, 0.0, 1.0);
+        gl_PointSize = 2.0 * radius + 2.0;  // the disc plus an anti-aliasing margin
+        EmitVertex();
+        EndPrimitive();
+    }
+}
