@@ -144,7 +144,10 @@ def speed_case(
     band = slice(first, first + band_rows)  # texture rows = image rows (top first)
     brute.run(color_tex, depth_tex, lens, rows=(first, 1))  # llvmpipe compiles on first draw
     band_ms = median_ms(
-        ctx, lambda: brute.run(color_tex, depth_tex, lens, rows=(first, band_rows)), 1, warm_up=False
+        ctx,
+        lambda: brute.run(color_tex, depth_tex, lens, rows=(first, band_rows)),
+        1,
+        warm_up=False,
     )
     brute_out = read_rgb(brute.output)
     truth = render_ground_truth(ctx, scene, lens, w, h, samples=args.samples)

@@ -326,11 +326,11 @@ def _run_clip(args: argparse.Namespace) -> int:
     """Render a clip (or a single frame of one) through realtime.batch."""
     from realtime.batch import Progress, Shot, render_frames
     from realtime.cues import load_cues
-    from realtime.focus import FocusKey, FocusTrack, easing, rack
+    from realtime.focus import DEFAULT_EASING, FocusKey, FocusTrack, easing, rack
     from realtime.outputs import is_video, open_output
     from realtime.outputs.video import CODECS, DEFAULT_QUALITY
     from realtime.pipeline import Compositor
-    from realtime.sources.frames import ColorVideo, open_frames
+    from realtime.sources.frames import ColorVideo, is_pattern, open_frames
     from realtime.sources.options import convention_from_args
 
     # Every option is checked before any file is read.
@@ -400,6 +400,8 @@ def _run_clip(args: argparse.Namespace) -> int:
             count = max(1, round(cues.output.duration_s * fps))
         elif source.frame_count is not None:
             count = source.frame_count
+        elif not (is_video(output) or is_pattern(output)):
+            count = 1  # stills into one image (with --stats, --size, ...): a clip of one frame
         else:
             raise InputError("--duration S is required: the inputs are still images")
         n = source.frame_count
@@ -416,7 +418,7 @@ def _run_clip(args: argparse.Namespace) -> int:
         elif rack_m is not None:
             if count < 2:
                 raise InputError("--rack needs a clip of at least 2 frames (--duration, --fps)")
-            name = args.easing if args.easing is not None else "smoothstep"
+            name = args.easing if args.easing is not None else DEFAULT_EASING
             track = rack(rack_m[0], rack_m[1], (count - 1) / fps, name)
         else:
             if args.easing is not None:

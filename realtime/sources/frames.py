@@ -1,0 +1,538 @@
+"""Frame sources: the colour (linear) and depth (metres) of input frame k of a clip.
+
+Each of --rgb and --depth is, independently, one of:
+
+    still      an image file: the same frame at every index
+    numbered   a printf pattern, `rgb_%04d.png`: every file the pattern matches, in
+               number order, which must be contiguous (a gap is an error, since a missing
+               frame would put colour and depth out of step); the first number may be
+               anything (1001 is common); input frame i is the i-th file
+    glob       `rgb_*.png`: the matching files in natural order ("2" before "10")
+    video      any other file, decoded by the ffmpeg that imageio-ffmpeg bundles. Colour is
+               decoded to 16-bit RGB and then from sRGB to linear. Depth videos must hold
+               exact samples: 16-bit grey (FFV1 gray16le in .mkv, see
+               outputs.video.write_depth_video) or 8-bit grey; a colour (YUV) depth video is
+               accepted only with --inverse-depth, whose relative depth tolerates the
+               loss, and is read as its luma
+
+Lengths. When colour and depth both move they must have the same number of frames
+(InputError otherwise). A still pairs with anything. Input frame i is output frame i:
+no retiming between the input's frame rate and --fps. A clip longer than its inputs
+stops at their end (the front end shortens it, with a warning) unless `loop` is set,
+when output frame k reads input frame k mod n. Looping is opt-in because a silent
+wrap-around jumps the picture back to the start.
+
+Video inputs decode sequentially: reading frame i after frame j < i skips the frames
+between; reading backwards restarts the decoder. A chunk starting at frame A of a
+video therefore decodes (and drops) A frames first: exact, and cheap next to rendering.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import re
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.sources.depth import (
+    DEPTH_EXTENSIONS,
+    DepthConvention,
+    depth_to_metres,
+    fill_invalid_depth,
+    load_depth,
+    resample_depth,
+)
+from realtime.sources.images import (
+    COLOR_EXTENSIONS,
+    PathLike,
+    check_file,
+    decode_srgb_integers,
+    load_color,
+    one_line,
+)
+
+InputKind = Literal["still", "numbered", "glob", "video"]
+IMAGE_EXTENSIONS = tuple(sorted({*COLOR_EXTENSIONS, *DEPTH_EXTENSIONS}))  # a file is a still
+FRAME_FIELD = re.compile(r"%(0\d+)?d")  # the printf field that numbers frames
+PERCENT = re.compile(r"%(%|(0\d+)?d|.?)")  # any % sequence, to reject the unknown ones
+ASPECT_TOLERANCE = 0.01  # --size may differ from the input's aspect ratio by this fraction
+DIGITS = re.compile(r"(\d+)")
+
+
+# --- numbered patterns --------------------------------------------------------------------
+
+
+def frame_fields(text: str) -> int:
+    """How many frame-number fields (%d, %0Nd) `text` holds; InputError on other % uses."""
+    count = 0
+    for m in PERCENT.finditer(text):
+        if m.group(1) == "%":
+            continue
+        if FRAME_FIELD.fullmatch(m.group(0)):
+            count += 1
+        else:
+            raise InputError(
+                f"{text}: unsupported '{m.group(0)}'; number frames with %d or %04d "
+                "(%% for a literal percent sign)"
+            )
+    return count
+
+
+def is_pattern(path: PathLike) -> bool:
+    """Whether `path` is a numbered-sequence pattern (holds a %d or %0Nd field)."""
+    return frame_fields(str(path)) > 0
+
+
+def check_pattern(pattern: PathLike) -> str:
+    """`pattern` as a string if it has exactly one frame field, in the file name."""
+    text = str(pattern)
+    if frame_fields(text) != 1 or frame_fields(Path(text).name) != 1:
+        raise InputError(
+            f"{text}: a numbered pattern needs exactly one %d or %04d field, in the file name"
+        )
+    return text
+
+
+def numbered_files(pattern: PathLike) -> list[Path]:
+    """The files a numbered pattern matches, in number order; InputError if none or a gap."""
+    text = check_pattern(pattern)
+    p = Path(text)
+    folder = p.parent if str(p.parent) else Path(".")
+    m = FRAME_FIELD.search(p.name.replace("%%", "\0\0"))
+    assert m is not None
+    prefix = p.name[: m.start()].replace("%%", "%")
+    suffix = p.name[m.end() :].replace("%%", "%")
+    width = int(m.group(1)) if m.group(1) else 1
+    regex = re.compile(re.escape(prefix) + rf"(\d{{{width},}})" + re.escape(suffix))
+    if not folder.is_dir():
+        raise InputError(f"{text}: folder {folder} does not exist")
+    found: dict[int, Path] = {}
+    for entry in folder.iterdir():
+        match = regex.fullmatch(entry.name)
+        if match is None:
+            continue
+        number = int(match.group(1))
+        if p.name % number == entry.name and entry.is_file():  # the pattern's own spelling
+            found[number] = entry
+    if not found:
+        raise InputError(f"{text}: no files match the pattern")
+    numbers = sorted(found)
+    first, last = numbers[0], numbers[-1]
+    if len(numbers) != last - first + 1:
+        missing = next(n for n in range(first, last + 1) if n not in found)
+        raise InputError(f"{text}: frame {p.name % missing} is missing (found {first}..{last})")
+    return [found[n] for n in numbers]
+
+
+def _natural_key(path: str) -> list[int | str]:
+    return [int(part) if part.isdigit() else part for part in DIGITS.split(path)]
+
+
+def glob_files(pattern: PathLike) -> list[Path]:
+    """The files a glob matches, in natural order; InputError if none."""
+    text = str(pattern)
+    names = sorted((n for n in glob.glob(text) if Path(n).is_file()), key=_natural_key)
+    if not names:
+        raise InputError(f"{text}: no files match the pattern")
+    return [Path(n) for n in names]
+
+
+def input_kind(path: PathLike) -> InputKind:
+    """What kind of input `path` names (see the module docstring); InputError if nothing."""
+    text = str(path)
+    p = Path(text)
+    if p.is_file():
+        return "still" if p.suffix.lower() in IMAGE_EXTENSIONS else "video"
+    if is_pattern(text):
+        return "numbered"
+    if glob.has_magic(text):
+        return "glob"
+    check_file(p)  # raises the usual one-line message for a missing file or a folder
+    raise InputError(f"{p}: not a readable file")
+
+
+def is_still(path: PathLike) -> bool:
+    """Whether `path` is a single image file (not a sequence or a video)."""
+    return input_kind(path) == "still"
+
+
+# --- video --------------------------------------------------------------------------------
+
+
+def _ffmpeg_reason(error: BaseException) -> str:
+    """The informative line of an imageio-ffmpeg error: ffmpeg's last line of log."""
+    lines = [
+        line.strip()
+        for line in str(error).splitlines()
+        if line.strip() and not line.startswith("===")
+    ]
+    return one_line(Exception(lines[-1])) if lines else type(error).__name__
+
+
+def _source_pix_fmt(meta: dict) -> str:
+    """'gray16le' from imageio-ffmpeg's 'gray16le(pc, ...)' (the pixel format stored)."""
+    return str(meta.get("pix_fmt", "")).split("(")[0].strip().rstrip(",")
+
+
+def probe_video(path: PathLike) -> tuple[dict, int]:
+    """(imageio-ffmpeg metadata, exact frame count) of a video file; InputError if unreadable."""
+    import imageio_ffmpeg
+
+    p = check_file(path)
+    try:
+        gen = imageio_ffmpeg.read_frames(str(p))
+        try:
+            meta = next(gen)
+        finally:
+            gen.close()
+        count, _ = imageio_ffmpeg.count_frames_and_secs(str(p))
+    except (OSError, RuntimeError, StopIteration) as e:
+        raise InputError(f"{p}: cannot read as video: {_ffmpeg_reason(e)}") from e
+    if not count:
+        raise InputError(f"{p}: video has no frames")
+    return meta, int(count)
+
+
+class VideoReader:
+    """Frames of one video as numpy arrays in `pix_fmt`, read sequentially by index."""
+
+    def __init__(
+        self,
+        path: PathLike,
+        pix_fmt: str,
+        dtype: str,
+        channels: int,
+        probe: tuple[dict, int] | None = None,
+    ) -> None:
+        self.path = check_file(path)
+        self.meta, self.frame_count = probe if probe is not None else probe_video(self.path)
+        self.source_pix_fmt = _source_pix_fmt(self.meta)
+        self.size: tuple[int, int] = tuple(self.meta["size"])  # type: ignore[assignment]
+        self.fps = float(self.meta.get("fps") or 0.0)
+        self.pix_fmt = pix_fmt
+        self.dtype = np.dtype(dtype)
+        self.channels = channels
+        self._gen: Generator[Any, None, None] | None = None
+        self._next = 0
+        self._last: tuple[int, np.ndarray] | None = None  # the frame read last
+
+    def _open(self) -> None:
+        import imageio_ffmpeg
+
+        self.close()
+        bits = self.dtype.itemsize * 8 * self.channels
+        gen = imageio_ffmpeg.read_frames(str(self.path), pix_fmt=self.pix_fmt, bits_per_pixel=bits)
+        self._gen = gen
+        try:
+            next(gen)  # metadata
+        except (OSError, RuntimeError, StopIteration) as e:
+            self.close()
+            raise InputError(f"{self.path}: cannot read as video: {_ffmpeg_reason(e)}") from e
+        self._next = 0
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` (0-based) as HxW or HxWxC of `dtype`."""
+        if not 0 <= index < self.frame_count:
+            raise InputError(f"{self.path}: no frame {index} (the video has {self.frame_count})")
+        if self._last is not None and self._last[0] == index:
+            return self._last[1]
+        if self._gen is None or index < self._next:
+            self._open()
+        assert self._gen is not None
+        try:
+            while True:
+                data = next(self._gen)
+                self._next += 1
+                if self._next > index:
+                    break
+        except (RuntimeError, StopIteration) as e:
+            self.close()
+            reason = "the video ended early" if isinstance(e, StopIteration) else _ffmpeg_reason(e)
+            raise InputError(f"{self.path}: cannot decode frame {index}: {reason}") from e
+        w, h = self.size
+        shape = (h, w) if self.channels == 1 else (h, w, self.channels)
+        frame = np.frombuffer(data, dtype=self.dtype.newbyteorder("<")).reshape(shape)
+        self._last = (index, frame)
+        return frame
+
+    def close(self) -> None:
+        """Stop the decoder (it restarts on the next read)."""
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
+
+
+# --- streams: one input (colour or depth) as indexed frames ------------------------------------
+
+
+class Stream(Protocol):
+    """Frames of one input; `frame_count` None for a still (any index gives the image)."""
+
+    label: str  # the path or pattern, for messages
+    frame_count: int | None  # frames in the input; None for a still
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index`: colour HxWx3 linear float32, or depth HxW metres (NaN = no data)."""
+        ...
+
+    def close(self) -> None:
+        """Release decoders."""
+        ...
+
+
+class FileStream:
+    """A still (one path) or a sequence of image files, loaded by `loader`, last one cached."""
+
+    def __init__(
+        self,
+        label: str,
+        paths: list[Path],
+        loader: Callable[[Path], np.ndarray],
+        still: bool,
+    ) -> None:
+        self.label = label
+        self.paths = paths
+        self.loader = loader
+        self.frame_count = None if still else len(paths)
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` (a still ignores it)."""
+        i = 0 if self.frame_count is None else index
+        if self._cache is None or self._cache[0] != i:
+            self._cache = (i, self.loader(self.paths[i]))
+        return self._cache[1]
+
+    def close(self) -> None:
+        """Drop the cached frame."""
+        self._cache = None
+
+
+class ColorVideo:
+    """Colour frames of a video, decoded to 16-bit RGB, then sRGB to linear float32."""
+
+    def __init__(self, path: PathLike) -> None:
+        self.label = str(path)
+        self.reader = VideoReader(path, "rgb48le", "<u2", 3)
+        self.frame_count: int | None = self.reader.frame_count
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` as HxWx3 linear float32."""
+        return np.ascontiguousarray(decode_srgb_integers(self.reader.read(index)))
+
+    def close(self) -> None:
+        """Stop the decoder."""
+        self.reader.close()
+
+
+class DepthVideo:
+    """Depth frames of a grey video, converted to metres by a DepthConvention."""
+
+    def __init__(self, path: PathLike, convention: DepthConvention) -> None:
+        self.label = str(path)
+        self.convention = convention
+        probe = probe_video(path)
+        stored = _source_pix_fmt(probe[0])
+        if stored.startswith("gray16"):
+            pix_fmt, dtype = "gray16le", "<u2"
+        elif stored == "gray":
+            pix_fmt, dtype = "gray", "u1"
+        elif convention.kind == "inverse":
+            pix_fmt, dtype = "gray16le", "<u2"  # luma, normalised by 65535 like 16-bit files
+        else:
+            raise InputError(
+                f"{path}: depth video stores {stored or 'an unknown pixel format'}; depth needs "
+                "exact grey samples (FFV1 gray16le in .mkv, or 8-bit gray), or --inverse-depth "
+                "for a relative depth video"
+            )
+        if convention.kind == "metric":
+            raise InputError(
+                f"{path}: depth video holds integers ({stored}) with no unit; pass --depth-scale "
+                "(e.g. 0.001 for millimetres), or --disparity / --inverse-depth"
+            )
+        self.reader = VideoReader(path, pix_fmt, dtype, 1, probe)
+        self.frame_count: int | None = self.reader.frame_count
+
+    def read(self, index: int) -> np.ndarray:
+        """Frame `index` as HxW float32 metres, NaN where the sample means no data."""
+        z = depth_to_metres(self.reader.read(index), self.convention)
+        if np.isnan(z).all():
+            raise InputError(f"{self.label}: frame {index} has no valid depth")
+        return z
+
+    def close(self) -> None:
+        """Stop the decoder."""
+        self.reader.close()
+
+
+def open_stream(
+    path: PathLike, role: Literal["rgb", "depth"], convention: DepthConvention
+) -> Stream:
+    """The colour or depth input `path` names, of whatever kind (see the module docstring)."""
+    kind = input_kind(path)
+    if kind == "video":
+        return ColorVideo(path) if role == "rgb" else DepthVideo(path, convention)
+    if role == "rgb":
+        loader: Callable[[Path], np.ndarray] = load_color
+    else:
+
+        def loader(p: Path) -> np.ndarray:
+            return load_depth(p, convention)
+
+    if kind == "still":
+        return FileStream(str(path), [Path(path)], loader, still=True)
+    paths = numbered_files(path) if kind == "numbered" else glob_files(path)
+    return FileStream(str(path), paths, loader, still=False)
+
+
+# --- resampling ---------------------------------------------------------------------------
+
+
+def _taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, weights), each n_out x taps: a triangle filter as wide as the scale step."""
+    scale = n_in / n_out
+    support = max(scale, 1.0)  # filter radius in input pixels (area-like when shrinking)
+    centres = (np.arange(n_out) + 0.5) * scale - 0.5
+    taps = 2 * math.ceil(support) + 1
+    first = np.floor(centres - support).astype(np.int64) + 1
+    idx = first[:, None] + np.arange(taps)[None, :]
+    w = np.maximum(0.0, 1.0 - np.abs(idx - centres[:, None]) / support)
+    w[(idx < 0) | (idx >= n_in)] = 0.0
+    w /= w.sum(axis=1, keepdims=True)
+    return np.clip(idx, 0, n_in - 1), w.astype(np.float32)
+
+
+def resize_color(color: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resample linear colour to width x height (separable triangle filter; area-like when
+    shrinking, bilinear when enlarging)."""
+    h, w = color.shape[:2]
+    out = np.asarray(color, dtype=np.float32)
+    if h != height:
+        idx, wt = _taps(h, height)
+        out = np.einsum("ot,otwc->owc", wt, out[idx])
+    if w != width:
+        idx, wt = _taps(w, width)
+        out = np.einsum("pt,optc->opc", wt, out[:, idx])
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+# --- the pair ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RGBDFrames:
+    """Colour and depth inputs as one source of (colour, depth) frames, ready to render."""
+
+    color: Stream  # linear colour frames
+    depth: Stream  # depth frames, metres, NaN = no data
+    resize_depth: bool = False  # resample depth (nearest) to the colour's size when they differ
+    loop: bool = False  # output frame k reads input frame k mod frame_count
+    size: tuple[int, int] | None = None  # (width, height) to resample to; None keeps the input's
+
+    def __post_init__(self) -> None:
+        a, b = self.color.frame_count, self.depth.frame_count
+        if a is not None and b is not None and a != b:
+            raise InputError(
+                f"{self.color.label} has {a} frames but {self.depth.label} has {b}; colour and "
+                "depth must have the same number of frames"
+            )
+        self.frame_count: int | None = a if a is not None else b  # None: both are stills
+        self._cache: tuple[int, bool, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def input_index(self, k: int) -> int:
+        """Input frame that output frame k shows (0 for stills)."""
+        n = self.frame_count
+        if n is None:
+            return 0
+        if self.loop:
+            return k % n
+        if not 0 <= k < n:
+            raise InputError(f"frame {k} is past the end of the inputs ({n} frames)")
+        return k
+
+    def read(self, k: int, resize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(colour HxWx3 linear float32, depth HxW metres, all finite) of output frame k,
+        at the output size (or, with resize=False, at the input's)."""
+        i = self.input_index(k)
+        if self._cache is not None and self._cache[:2] == (i, resize):
+            return self._cache[2]
+        color = self.color.read(i)
+        depth = self.depth.read(i)
+        height, width = color.shape[:2]
+        if depth.shape != (height, width):
+            dh, dw = depth.shape
+            if not self.resize_depth:
+                raise InputError(
+                    f"{self.depth.label}: depth is {dw}x{dh} but {self.color.label} is "
+                    f"{width}x{height}; pass --resize-depth to resample the depth to the "
+                    "colour size"
+                )
+            depth = resample_depth(depth, height, width)
+        try:
+            depth = fill_invalid_depth(depth, color)
+        except InputError as e:
+            raise InputError(f"{self.depth.label}: frame {i}: {e}") from e
+        if resize and self.size is not None and self.size != (width, height):
+            out_w, out_h = self.size
+            aspect_in, aspect_out = width / height, out_w / out_h
+            if abs(aspect_out / aspect_in - 1.0) > ASPECT_TOLERANCE:
+                raise InputError(
+                    f"output size {out_w}x{out_h} does not have the input's aspect ratio "
+                    f"({width}x{height})"
+                )
+            color = resize_color(color, out_w, out_h)
+            depth = resample_depth(depth, out_h, out_w)
+        self._cache = (i, resize, (color, depth))
+        return color, depth
+
+    def close(self) -> None:
+        """Release decoders."""
+        self._cache = None
+        self.color.close()
+        self.depth.close()
+
+
+def open_frames(
+    rgb: PathLike,
+    depth: PathLike,
+    convention: DepthConvention,
+    resize_depth: bool = False,
+    loop: bool = False,
+    size: tuple[int, int] | None = None,
+) -> RGBDFrames:
+    """The frame source for an --rgb and a --depth of any kinds (see the module docstring)."""
+    color_stream = open_stream(rgb, "rgb", convention)
+    try:
+        depth_stream = open_stream(depth, "depth", convention)
+    except BaseException:
+        color_stream.close()
+        raise
+    return RGBDFrames(color_stream, depth_stream, resize_depth, loop, size)
+
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ColorVideo",
+    "DepthVideo",
+    "FileStream",
+    "RGBDFrames",
+    "Stream",
+    "VideoReader",
+    "check_pattern",
+    "frame_fields",
+    "glob_files",
+    "input_kind",
+    "is_pattern",
+    "is_still",
+    "numbered_files",
+    "open_frames",
+    "open_stream",
+    "probe_video",
+    "resize_color",
+]
