@@ -106,10 +106,15 @@ class Compositor:
         return out
 
     def render(self, color: np.ndarray, depth: np.ndarray, lens: Lens) -> np.ndarray:
-        """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32."""
-        color_tex, depth_tex = self.upload(color, depth)
-        out = self.render_textures(color_tex, depth_tex, lens)
-        return read_rgb(out)
+        """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32.
+
+        Makes this compositor's context current for the call (and restores the
+        previous one), so it is safe beside other contexts and windows.
+        """
+        with self.ctx:
+            color_tex, depth_tex = self.upload(color, depth)
+            out = self.render_textures(color_tex, depth_tex, lens)
+            return read_rgb(out)
 
 
 def read_rgb(texture: moderngl.Texture) -> np.ndarray:

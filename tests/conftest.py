@@ -1,21 +1,40 @@
-"""Session-wide GL context: GPU tests run on llvmpipe in CI and never skip."""
+"""GL fixtures: GPU tests run on llvmpipe in CI and never skip.
+
+One EGL context serves the session. Other code may make its own context
+current (the CLI run in-process, the preview's window), so the function
+fixtures make the session context current again for each test.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import moderngl
 import pytest
 
 from realtime.gl.context import create_offscreen_context
+from realtime.pipeline import Compositor
 
 
 @pytest.fixture(scope="session")
-def ctx() -> moderngl.Context:
+def session_context() -> moderngl.Context:
     """One EGL context for the whole run; fails loudly when the machine has no GL."""
     return create_offscreen_context()
 
 
 @pytest.fixture(scope="session")
-def compositor(ctx: moderngl.Context):
-    from realtime.pipeline import Compositor
+def session_compositor(session_context: moderngl.Context) -> Compositor:
+    return Compositor(session_context)
 
-    return Compositor(ctx)
+
+@pytest.fixture
+def ctx(session_context: moderngl.Context) -> Iterator[moderngl.Context]:
+    """The session context, current for this test."""
+    with session_context:
+        yield session_context
+
+
+@pytest.fixture
+def compositor(ctx: moderngl.Context, session_compositor: Compositor) -> Compositor:
+    """The session compositor, its context current for this test."""
+    return session_compositor

@@ -8,7 +8,6 @@ import moderngl
 import numpy as np
 import pytest
 
-from realtime.gl.context import create_offscreen_context
 from realtime.lens import Lens
 from realtime.reference import (
     SCENES,
@@ -44,12 +43,6 @@ from realtime.reference.scenes import (
 
 W, H = 160, 120  # test image size
 BLACK = Material(TEXTURE_SOLID, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
-
-
-@pytest.fixture(scope="module")
-def ctx() -> moderngl.Context:
-    """One EGL context for the module; GL must be available (no skip)."""
-    return create_offscreen_context()
 
 
 def _project(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -478,11 +478,12 @@ class SceneRasterizer:
 def _rasterizer(
     ctx: moderngl.Context, scene: Scene, width: int, height: int
 ) -> Iterator[SceneRasterizer]:
-    raster = SceneRasterizer(ctx, scene, width, height)
-    try:
-        yield raster
-    finally:
-        raster.release()
+    with ctx:  # current on this thread, whatever context was current before
+        raster = SceneRasterizer(ctx, scene, width, height)
+        try:
+            yield raster
+        finally:
+            raster.release()
 
 
 def render_rgbd(

@@ -1,0 +1,430 @@
+"""`rackfocus preview`: the live window, checked in real windows under Xvfb.
+
+The session starts its own Xvfb (CI installs it; without it the window tests
+fail rather than skip). Every window runs in a subprocess through the command
+line, driven by scripted events on a fixed timestep, so runs are deterministic
+and no glfw context ever shares this process with the session's EGL context.
+The geometry and state logic is tested directly, without a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from realtime.cues import load_cues
+from realtime.errors import InputError
+from realtime.focus import FocusKey, FocusTrack, pick_depth
+from realtime.lens import Lens
+from realtime.passes.display import VIEWS, Rect, letterbox, window_to_image
+from realtime.preview import (
+    BLADE_CYCLE,
+    Controls,
+    fit,
+    parse_script,
+    state_cue_text,
+    step_f_number,
+)
+from realtime.sources.images import linear_to_srgb
+
+ROOT = Path(__file__).resolve().parent.parent
+W, H = 160, 120  # test image size
+SCREEN = (1280, 720)  # the Xvfb screen
+NEAR_M, MID_M, FAR_M = 1.0, 2.5, 6.0  # depths of the test scene's three regions
+RUN_TIMEOUT_S = 120  # one preview subprocess
+
+
+# --- Fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[str]:
+    """A private Xvfb server for the session; its DISPLAY string (e.g. ':3')."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb not found: install it (Debian: apt-get install xvfb xauth)")
+    read_fd, write_fd = os.pipe()  # Xvfb writes the display number it picked (-displayfd)
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"]
+        + ["-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number.isdigit():
+        proc.kill()
+        pytest.fail(f"Xvfb did not start (exit code {proc.poll()})")
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The test RGB-D pair and the options that load it."""
+
+    color: np.ndarray  # HxWx3 linear
+    depth: np.ndarray  # HxW metres
+    rgb: Path  # color as .npy
+    depth_path: Path  # depth as .npy
+
+    @property
+    def args(self) -> list[str]:
+        return ["--rgb", str(self.rgb), "--depth", str(self.depth_path)]
+
+
+@pytest.fixture(scope="session")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
+    """A 160x120 RGB-D pair: a textured plane at FAR_M, a near band, a box at MID_M."""
+    folder = tmp_path_factory.mktemp("preview")
+    yy, xx = np.mgrid[0:H, 0:W]
+    color = np.zeros((H, W, 3), np.float32)
+    color[..., 0] = (xx % 16 < 8) * 0.8 + 0.1
+    color[..., 1] = (yy % 16 < 8) * 0.6 + 0.1
+    color[..., 2] = ((xx + yy) % 32 < 16) * 0.5 + 0.02
+    depth = np.full((H, W), FAR_M, np.float32)
+    depth[:, :60] = NEAR_M
+    depth[40:80, 60:110] = MID_M
+    np.save(folder / "c.npy", color)
+    np.save(folder / "d.npy", depth)
+    return Scene(color, depth, folder / "c.npy", folder / "d.npy")
+
+
+def preview(display: str | None, args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    """Run `rackfocus preview ARGS` in a subprocess on `display` (None: no display at all)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if display is not None:
+        env["DISPLAY"] = display
+    return subprocess.run(
+        [sys.executable, "-m", "realtime", "preview", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=RUN_TIMEOUT_S,
+        **kw,  # type: ignore[call-overload]
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def encode(linear: np.ndarray) -> np.ndarray:
+    """Linear RGB -> 8-bit sRGB codes, as the PNG writer and the display pass do."""
+    return np.rint(linear_to_srgb(np.clip(linear, 0.0, 1.0)) * 255).astype(np.int16)
+
+
+def offscreen(compositor, scene: Scene, lens: Lens) -> np.ndarray:
+    return compositor.render(scene.color, scene.depth, lens)
+
+
+def bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """GL_LINEAR magnification/minification with clamp-to-edge, to `size` (w, h)."""
+    h, w = image.shape[:2]
+    out_w, out_h = size
+    x = np.clip((np.arange(out_w) + 0.5) * w / out_w - 0.5, 0, w - 1)
+    y = np.clip((np.arange(out_h) + 0.5) * h / out_h - 0.5, 0, h - 1)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[None, :, None], (y - y0)[:, None, None]
+    top = image[y0][:, x0] * (1 - fx) + image[y0][:, x1] * fx
+    bottom = image[y1][:, x0] * (1 - fx) + image[y1][:, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
+# --- Geometry, without a window --------------------------------------------------------------
+
+
+def test_letterbox_is_one_to_one_at_image_size_and_centred_otherwise() -> None:
+    assert letterbox((160, 120), (160, 120)) == Rect(0, 0, 160, 120)
+    assert letterbox((160, 120), (320, 120)) == Rect(80, 0, 160, 120)  # pillarbox
+    assert letterbox((160, 120), (160, 240)) == Rect(0, 60, 160, 120)  # letterbox
+    assert letterbox((160, 120), (1280, 720)) == Rect(160, 0, 960, 720)
+    assert letterbox((160, 120), (0, 0)) == Rect(0, 0, 0, 0)  # minimised window
+    assert Rect(80, 10, 160, 100).gl_viewport(120) == (80, 10, 160, 100)
+    assert Rect(0, 0, 160, 100).gl_viewport(120) == (0, 20, 160, 100)  # GL: bottom-left
+
+
+def test_cursor_maps_to_the_image_pixel_drawn_under_it() -> None:
+    image = (160, 120)
+    assert window_to_image((0.0, 0.0), (160, 120), (160, 120), image) == (0, 0)
+    assert window_to_image((159.9, 119.9), (160, 120), (160, 120), image) == (159, 119)
+    # pillarbox: the image starts at x = 80
+    assert window_to_image((79.0, 10.0), (320, 120), (320, 120), image) is None
+    assert window_to_image((80.0, 10.0), (320, 120), (320, 120), image) == (0, 10)
+    # 2x scale
+    assert window_to_image((101.0, 51.0), (320, 240), (320, 240), image) == (50, 25)
+    # HiDPI: the framebuffer has twice the window's pixels; the same window point
+    assert window_to_image((50.5, 25.5), (160, 120), (320, 240), image) == (50, 25)
+
+
+def test_window_fits_the_screen_and_is_never_enlarged() -> None:
+    assert fit((160, 120), SCREEN) == (160, 120)
+    assert fit((3840, 2160), (1920, 1080)) == (1728, 972)
+
+
+# --- State, without a window ----------------------------------------------------------------
+
+
+def test_f_number_steps_in_third_stops_on_the_standard_series() -> None:
+    assert step_f_number(2.0, 3) == pytest.approx(2.0 * 2**0.5)
+    assert step_f_number(2.0, -1) == pytest.approx(2 ** (5 / 6))
+    assert f"{step_f_number(2.0, 1):.2g}" == "2.2"
+    assert step_f_number(2.9, 0) == pytest.approx(2**1.5)  # snapped to f/2.8
+    assert step_f_number(64.0, 5) == pytest.approx(64.0)  # clamped
+    assert step_f_number(0.7, -5) == pytest.approx(2**-0.5)
+
+
+def test_controls_rack_scroll_blades_and_views(scene: Scene) -> None:
+    depth = scene.depth
+    c = Controls(Lens(focus_m=FAR_M), depth, rack_duration_s=0.5, easing_name="linear")
+    assert not c.animating(0.0)
+    target = c.click(10, 60, 1.0)
+    assert target == pytest.approx(NEAR_M)
+    assert c.lens_at(1.0).focus_m == pytest.approx(FAR_M)
+    assert NEAR_M < c.lens_at(1.25).focus_m < FAR_M and c.animating(1.25)
+    assert c.lens_at(1.5).focus_m == pytest.approx(NEAR_M) and not c.animating(1.5)
+    c.click(80, 60, 1.6)  # from wherever the focus is
+    assert c.lens_at(1.6).focus_m == pytest.approx(NEAR_M)
+    assert c.lens_at(2.1).focus_m == pytest.approx(MID_M)
+    c.scroll(3, 3.0)  # one stop wider
+    assert c.lens.f_number == pytest.approx(2**0.5)
+    blades = [c.lens.blades]
+    for _ in BLADE_CYCLE:
+        c.cycle_blades()
+        blades.append(c.lens.blades)
+    assert blades == [0, 5, 6, 8, 0]
+    seen = [c.view]
+    for _ in VIEWS:
+        c.cycle_view()
+        seen.append(c.view)
+    assert seen == [*VIEWS, VIEWS[0]]
+    artistic = Controls(Lens(focus_m=2.0, artistic_blur_px=10.0), depth)
+    artistic.scroll(-6, 0.0)  # two stops narrower: half the blur
+    assert artistic.lens.artistic_blur_px == pytest.approx(5.0)
+
+
+def test_cue_timeline_plays_pauses_and_stops_at_its_end(scene: Scene) -> None:
+    track = FocusTrack((FocusKey(0.0, 1.0), FocusKey(1.0, 4.0, f_number=4.0)))
+    c = Controls(Lens(focus_m=2.0), scene.depth, cues=track)
+    assert c.toggle_play(10.0) and c.playing
+    assert c.lens_at(10.0).focus_m == pytest.approx(1.0)
+    c.toggle_play(10.5)  # pause mid-way: focus and f-number stay where they were
+    paused = c.lens_at(20.0)
+    assert 1.0 < paused.focus_m < 4.0 and 2.0 < paused.f_number < 4.0
+    c.toggle_play(30.0)  # resume from 0.5 s
+    c.update(30.6)
+    assert not c.playing  # reached the end
+    assert c.lens_at(31.0).focus_m == pytest.approx(4.0)
+    assert c.lens_at(31.0).f_number == pytest.approx(4.0)
+    assert not Controls(Lens(), scene.depth).toggle_play(0.0)  # no cues: nothing to play
+
+
+def test_saved_state_is_a_cue_file_that_loads_back(scene: Scene, tmp_path: Path) -> None:
+    args = argparse.Namespace(
+        rgb=scene.rgb,
+        depth=scene.depth_path,
+        depth_scale=None,
+        disparity=None,
+        inverse_depth="0.5:20",
+    )
+    lens = Lens(focus_m=1.2345, f_number=2.8, blades=6, blade_rotation_deg=15.0)
+    path = tmp_path / "state.toml"
+    path.write_text(state_cue_text(lens, args))
+    cues = load_cues(path)
+    assert cues.lens == lens.with_focus(cues.lens.focus_m)
+    track = cues.focus_track()
+    assert track.focus_at(0.0) == lens.focus_m
+    assert track.f_number_at(0.0, 1.0) == lens.f_number
+    assert cues.input.rgb == Path(args.rgb).resolve()
+    assert tomllib.loads(path.read_text())["input"]["inverse_depth"] == [0.5, 20.0]
+
+
+def test_scripted_events_parse_and_bad_ones_are_one_line_errors() -> None:
+    def ns(**kw: object) -> argparse.Namespace:
+        base: dict[str, object] = dict(click=[], key=[], scroll=[], resize=[], close_at=None)
+        return argparse.Namespace(**(base | kw))
+
+    events = parse_script(ns(click=["3,4@0.5"], key=["D@0"], resize=["320x240@1"], close_at=2.0))
+    assert [(e.time_s, e.kind, e.value) for e in events] == [
+        (0.0, "key", "d"),
+        (0.5, "click", (3, 4)),
+        (1.0, "resize", (320, 240)),
+        (2.0, "close", None),
+    ]
+    for bad in (ns(click=["3;4@1"]), ns(click=["3,4"]), ns(key=["z@1"]), ns(resize=["0x5@1"])):
+        with pytest.raises(InputError):
+            parse_script(bad)
+
+
+# --- Real windows under Xvfb ----------------------------------------------------------------
+
+
+def test_window_screenshot_equals_offscreen_render(
+    display: str, scene: Scene, compositor, tmp_path: Path
+) -> None:
+    shot = tmp_path / "shot.png"
+    lens = ["--focus", "2.5", "--f-number", "1.4", "--blades", "6"]
+    result = ok(preview(display, [*scene.args, *lens, "--frames", "3", "--screenshot", str(shot)]))
+    assert result.stderr == ""
+    window = iio.imread(shot).astype(np.int16)
+    expected = encode(offscreen(compositor, scene, Lens(focus_m=2.5, f_number=1.4, blades=6)))
+    assert window.shape == (H, W, 3)
+    assert np.abs(window - expected).max() <= 1
+    # the blur is really there: the sharp input differs from what the window shows
+    assert np.abs(encode(scene.color) - window).max() > 50
+
+
+def test_scripted_click_racks_to_the_clicked_depth_within_the_duration(
+    display: str, scene: Scene
+) -> None:
+    x, y = 20, 60  # on the near band
+    target = pick_depth(scene.depth, x, y)
+    common = [*scene.args, "--focus", str(FAR_M), "--fixed-dt", "0.05", "--print-focus"]
+    rack = ["--click", f"{x},{y}@0.1", "--rack-duration", "0.2", "--easing", "linear"]
+
+    def focus_after(frames: int) -> float:
+        result = ok(preview(display, [*common, *rack, "--frames", str(frames)]))
+        return float(result.stdout.strip().splitlines()[-1])
+
+    mid = focus_after(5)  # last frame at t = 0.2: half-way through the rack
+    assert target < mid < FAR_M
+    assert 1 / mid == pytest.approx((1 / target + 1 / FAR_M) / 2, rel=1e-6)  # linear in dioptres
+    assert focus_after(7) == pytest.approx(target, rel=1e-6)  # t = 0.3 = click + duration
+
+
+def test_resized_window_keeps_showing_the_image(
+    display: str, scene: Scene, compositor, tmp_path: Path
+) -> None:
+    expected_linear = offscreen(compositor, scene, Lens(focus_m=2.5))
+    expected = encode(expected_linear)
+    common = [*scene.args, "--focus", "2.5", "--fixed-dt", "0.05", "--frames", "4"]
+
+    pillar = tmp_path / "pillar.png"
+    ok(preview(display, [*common, "--resize", "320x120@0.05", "--screenshot", str(pillar)]))
+    window = iio.imread(pillar).astype(np.int16)
+    assert window.shape == (120, 320, 3)
+    assert np.abs(window[:, 80:240] - expected).max() <= 1
+    assert window[:, :80].max() == 0 and window[:, 240:].max() == 0  # black bars
+
+    double = tmp_path / "double.png"
+    ok(preview(display, [*common, "--resize", "320x240@0.05", "--screenshot", str(double)]))
+    window = iio.imread(double).astype(np.int16)
+    assert window.shape == (240, 320, 3)
+    assert np.abs(window - encode(bilinear(expected_linear, (320, 240)))).max() <= 1
+
+
+def test_closing_the_window_exits_0(display: str, scene: Scene) -> None:
+    args = [*scene.args, "--focus", "2", "--fixed-dt", "0.05", "--frames", "100000"]
+    result = ok(preview(display, [*args, "--close-at", "0.1", "--stats"]))
+    frames = int(result.stdout.split("frames ")[1].split(",")[0])
+    assert frames == 2  # t = 0 and 0.05; the close arrives at t = 0.1
+    result = ok(preview(display, [*scene.args, "--focus", "2", "--key", "q@0"]))
+    assert result.stderr.strip() == "rackfocus preview: press H for help"
+
+
+def test_idle_frames_do_not_rerun_the_passes(display: str, scene: Scene) -> None:
+    args = [*scene.args, "--focus", "2", "--fixed-dt", "0.05", "--frames", "20", "--stats"]
+    idle = ok(preview(display, args)).stdout
+    assert "frames 20, composites 1," in idle
+    racking = ok(preview(display, [*args, "--click", "20,60@0", "--rack-duration", "10"]))
+    assert "frames 20, composites 20," in racking.stdout
+    keys = ["--key", "b@0.2", "--key", "d@0.3", "--scroll", "1@0.4", "--scroll=-1@0.5"]
+    assert "composites 4," in ok(preview(display, [*args, *keys])).stdout  # views: no rerun
+
+
+def test_debug_views_leave_the_composite_untouched(
+    display: str, scene: Scene, compositor, tmp_path: Path
+) -> None:
+    lens = Lens(focus_m=MID_M, f_number=1.4)
+    composite = encode(offscreen(compositor, scene, lens))
+    common = [*scene.args, "--focus", str(MID_M), "--f-number", "1.4", "--frames", "2"]
+    shots = {}
+    for view in VIEWS:
+        shots[view] = tmp_path / f"{view}.png"
+        ok(preview(display, [*common, "--view", view, "--screenshot", str(shots[view])]))
+    split = iio.imread(shots["split"]).astype(np.int16)
+    assert np.abs(split[:, : W // 2] - encode(scene.color)[:, : W // 2]).max() <= 1  # before
+    assert split[:, W // 2].min() == 255  # the line
+    assert np.abs(split[:, W // 2 + 1 :] - composite[:, W // 2 + 1 :]).max() <= 1  # after
+    depth = iio.imread(shots["depth"])
+    assert depth[60, 10].min() == 255 and depth[10, 150].max() == 0  # nearest white, far black
+    coc = iio.imread(shots["coc"]).astype(np.int16)
+    assert coc[60, 80, 1] > coc[60, 80, 0]  # in focus: green
+    assert coc[60, 10, 0] > coc[60, 10, 2] and coc[10, 150, 2] > coc[10, 150, 0]  # warm / cool
+    peaking = iio.imread(shots["peaking"]).astype(np.int16)
+    marked = (peaking != composite).any(axis=2)
+    assert marked[40:80, 60:110].any() and not marked[:, :50].any()  # only the focused box
+
+
+def test_fullscreen_letterboxes_the_image_on_the_monitor(
+    display: str, scene: Scene, tmp_path: Path
+) -> None:
+    shot = tmp_path / "full.png"
+    args = [*scene.args, "--focus", "2", "--fixed-dt", "0.05", "--frames", "4"]
+    ok(preview(display, [*args, "--key", "f@0.05", "--screenshot", str(shot)]))
+    window = iio.imread(shot)
+    assert window.shape == (SCREEN[1], SCREEN[0], 3)
+    box = letterbox((W, H), SCREEN)
+    assert window[:, : box.x].max() == 0 and window[:, box.x + box.w :].max() == 0
+    assert window[:, box.x : box.x + box.w].mean() > 50
+
+
+def test_s_saves_the_composite_and_a_cue_file_that_reproduces_it(
+    display: str, scene: Scene, compositor, tmp_path: Path
+) -> None:
+    args = [*scene.args, "--focus", "6", "--fixed-dt", "0.05", "--frames", "6"]
+    events = ["--click", "80,60@0", "--rack-duration", "0.1", "--scroll=-3@0", "--key", "s@0.2"]
+    result = ok(preview(display, [*args, *events, "--save-dir", str(tmp_path)]))
+    assert "saved" in result.stdout
+    cues = load_cues(tmp_path / "c-001.toml")
+    lens = cues.focus_track(scene.depth).lens_at(cues.lens, 0.0)
+    assert lens.focus_m == pytest.approx(MID_M) and lens.f_number == pytest.approx(2.0 * 2**0.5)
+    saved = iio.imread(tmp_path / "c-001.png").astype(np.int16)
+    assert np.abs(saved - encode(offscreen(compositor, scene, lens))).max() <= 1
+
+
+def test_cues_play_to_their_last_key(display: str, scene: Scene, tmp_path: Path) -> None:
+    cue = tmp_path / "shot.toml"
+    cue.write_text(
+        f'[input]\nrgb = "{scene.rgb}"\ndepth = "{scene.depth_path}"\n'
+        "[[focus]]\ntime = 0.0\ndistance = 6.0\n"
+        "[[focus]]\ntime = 0.2\npixel = [10, 60]\nf_number = 4.0\n"
+    )
+    args = [*scene.args, "--cues", str(cue), "--fixed-dt", "0.05", "--print-focus"]
+    assert float(ok(preview(display, [*args, "--frames", "2"])).stdout) == 6.0  # not playing
+    assert float(ok(preview(display, [*args, "--frames", "6", "--play"])).stdout) == NEAR_M
+
+
+def test_no_display_is_one_line_and_exit_2(scene: Scene) -> None:
+    result = preview(None, [*scene.args, "--focus", "2", "--frames", "1"])
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        "rackfocus: error: no display: run under xvfb-run or set DISPLAY"
+    )
+
+
+def test_bad_script_fails_before_opening_a_window(scene: Scene) -> None:
+    result = preview(None, [*scene.args, "--focus", "2", "--click", "500,5@0"])
+    assert result.returncode == 2
+    assert "outside the 160x120 image" in result.stderr
