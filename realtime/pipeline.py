@@ -14,7 +14,7 @@ from collections.abc import Callable
 import moderngl
 import numpy as np
 
-from realtime.gl.context import create_offscreen_context
+from realtime.gl.context import create_offscreen_context, make_current
 from realtime.lens import Lens
 from realtime.passes.composite import Composite
 from realtime.passes.constants import shader_defines
@@ -108,13 +108,13 @@ class Compositor:
     def render(self, color: np.ndarray, depth: np.ndarray, lens: Lens) -> np.ndarray:
         """Linear RGB (HxWx3 float32) + depth (HxW metres) -> linear RGB HxWx3 float32.
 
-        Makes this compositor's context current for the call (and restores the
-        previous one), so it is safe beside other contexts and windows.
+        Makes this compositor's context current first, so it is safe beside
+        other contexts on the same thread.
         """
-        with self.ctx:
-            color_tex, depth_tex = self.upload(color, depth)
-            out = self.render_textures(color_tex, depth_tex, lens)
-            return read_rgb(out)
+        make_current(self.ctx)
+        color_tex, depth_tex = self.upload(color, depth)
+        out = self.render_textures(color_tex, depth_tex, lens)
+        return read_rgb(out)
 
 
 def read_rgb(texture: moderngl.Texture) -> np.ndarray:

@@ -7,12 +7,10 @@ fixtures make the session context current again for each test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import moderngl
 import pytest
 
-from realtime.gl.context import create_offscreen_context
+from realtime.gl.context import create_offscreen_context, make_current
 from realtime.pipeline import Compositor
 
 
@@ -28,10 +26,10 @@ def session_compositor(session_context: moderngl.Context) -> Compositor:
 
 
 @pytest.fixture
-def ctx(session_context: moderngl.Context) -> Iterator[moderngl.Context]:
+def ctx(session_context: moderngl.Context) -> moderngl.Context:
     """The session context, current for this test."""
-    with session_context:
-        yield session_context
+    make_current(session_context)
+    return session_context
 
 
 @pytest.fixture

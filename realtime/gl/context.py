@@ -41,3 +41,13 @@ def create_offscreen_context() -> moderngl.Context:
 def renderer_name(ctx: moderngl.Context) -> str:
     """The GL renderer string, e.g. 'llvmpipe (LLVM 15.0.6, 256 bits)'."""
     return str(ctx.info["GL_RENDERER"])
+
+
+def make_current(ctx: moderngl.Context) -> None:
+    """Make `ctx` current on this thread and leave it current.
+
+    (moderngl's `with ctx:` releases the EGL context on exit instead of
+    restoring the previous one, which breaks every later call outside the
+    block; so code that shares a thread with other contexts calls this.)
+    """
+    ctx.__enter__()

@@ -62,6 +62,7 @@ import moderngl
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.gl.context import make_current
 from realtime.gl.shaders import program
 from realtime.lens import Lens
 from realtime.reference.scenes import TEXTURES, Light, Material, Quad, Scene, Sphere
@@ -478,12 +479,12 @@ class SceneRasterizer:
 def _rasterizer(
     ctx: moderngl.Context, scene: Scene, width: int, height: int
 ) -> Iterator[SceneRasterizer]:
-    with ctx:  # current on this thread, whatever context was current before
-        raster = SceneRasterizer(ctx, scene, width, height)
-        try:
-            yield raster
-        finally:
-            raster.release()
+    make_current(ctx)
+    raster = SceneRasterizer(ctx, scene, width, height)
+    try:
+        yield raster
+    finally:
+        raster.release()
 
 
 def render_rgbd(
