@@ -1,4 +1,4 @@
-"""The depth-of-field pass chain: setup -> tiles -> dilate -> gather + scatter -> composite.
+"""The depth-of-field pass chain: prepare, setup, tiles, dilate, gather + scatter, composite.
 
 `Compositor` renders numpy arrays (`render`) or GPU textures
 (`render_textures`, used by the live preview without a CPU round trip).
@@ -20,6 +20,7 @@ from realtime.passes.composite import Composite
 from realtime.passes.constants import shader_defines
 from realtime.passes.dilate import Dilate
 from realtime.passes.gather import Gather
+from realtime.passes.prepare import Prepare
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
@@ -41,6 +42,7 @@ class Compositor:
             for p in self.passes:
                 p.release()
         defines = shader_defines(max_coc)
+        self.prepare = Prepare(self.ctx, defines)
         self.setup = Setup(self.ctx, defines)
         self.tiles = Tiles(self.ctx, defines)
         self.dilate = Dilate(self.ctx, defines)
@@ -51,7 +53,15 @@ class Compositor:
 
     @property
     def passes(self) -> list:
-        return [self.setup, self.tiles, self.dilate, self.gather, self.scatter, self.composite]
+        return [
+            self.prepare,
+            self.setup,
+            self.tiles,
+            self.dilate,
+            self.gather,
+            self.scatter,
+            self.composite,
+        ]
 
     def upload(
         self, color: np.ndarray, depth: np.ndarray
@@ -91,17 +101,19 @@ class Compositor:
         coc_params = lens.coc_scale_bias(color.size[0])
         self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
-        half, highlight = self.setup.run(color, depth, coc_params)
+        prepared = self.prepare.run(color, depth, coc_params)
+        done("prepare")
+        half, highlight = self.setup.run(prepared)
         done("setup")
         tiles = self.tiles.run(half, highlight, color.size)
         done("tiles")
         reach = self.dilate.run(tiles)
         done("dilate")
-        fg, bg = self.gather.run(half, reach, coc_params)
+        fg, bg = self.gather.run(half, reach)
         done("gather")
-        sprites = self.scatter.run(color, depth, highlight, tiles, coc_params, aperture)
+        sprites = self.scatter.run(prepared, highlight, tiles, aperture)
         done("scatter")
-        out = self.composite.run(color, depth, fg, bg, sprites, reach, coc_params)
+        out = self.composite.run(prepared, fg, bg, sprites, reach)
         done("composite")
         return out
 

@@ -15,8 +15,7 @@
 // blurred background never bleeds over a sharp edge.
 #include "dof_common.glsl"
 
-uniform sampler2D color;       // full res, linear RGB
-uniform sampler2D depth;       // full res, metres
+uniform sampler2D prepared;    // full res: rgb linear, a = signed CoC
 uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage (discs > SLIGHT_COC)
 uniform sampler2D background;  // half res: rgb, a = signed CoC
 uniform sampler2D reach;       // tile res: (fg radius, bg radius, flags, 0)
@@ -26,35 +25,30 @@ uniform sampler2D sprites_bg;  // full res: highlight sprites behind it
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
 const float PI = 3.14159265;
-const int SLIGHT_REACH = int(ceil(SLIGHT_COC * 0.5));
+uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance
 
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
 // Slight-focus resolve at q: foreground (discs with FG_MIN < -CoC <= SLIGHT_COC)
 // over the normalised background, both with per-pixel disc coverage.
 vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
-    ivec2 last = textureSize(color, 0) - 1;
+    ivec2 last = textureSize(prepared, 0) - 1;
     float centre_r = max(centre, 0.0) * 0.5;
     vec4 fg = vec4(0.0);
     vec4 bg = vec4(0.0);
-    for (int y = -SLIGHT_REACH; y <= SLIGHT_REACH; ++y) {
-        for (int x = -SLIGHT_REACH; x <= SLIGHT_REACH; ++x) {
-            vec2 offset = vec2(x, y);
-            float d = length(offset);
-            if (d > SLIGHT_COC * 0.5 + 0.5) continue;
-            ivec2 p = clamp(q + ivec2(x, y), ivec2(0), last);
-            float k = coc_from_depth(texelFetch(depth, p, 0).r);
-            if (k < -SLIGHT_COC) continue;  // in the half-res foreground layer
-            vec3 c = texelFetch(color, p, 0).rgb;
-            float r = abs(k) * 0.5;
-            if (k < -FG_MIN) {
-                float a = clamp(r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0);
-                fg += vec4(c * a, a);
-            } else {
-                float reach_r = (k <= centre) ? r : min(r, centre_r);
-                float w = clamp(reach_r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0);
-                bg += vec4(c * w, w);
-            }
-        }
+    for (int i = 0; i < SLIGHT_TAPS; ++i) {
+        vec3 tap = slight_taps[i];  // (x, y, distance), px
+        ivec2 p = clamp(q + ivec2(tap.xy), ivec2(0), last);
+        vec4 t = texelFetch(prepared, p, 0);
+        vec3 c = t.rgb;
+        float k = t.a;
+        float r = abs(k) * 0.5;
+        bool front = k < -FG_MIN;
+        float reach_r = (front || k <= centre) ? r : min(r, centre_r);
+        // discs larger than SLIGHT_COC are in the half-res layers instead
+        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0)
+                * float(k >= -SLIGHT_COC);
+        fg += front ? vec4(c * w, w) : vec4(0.0);
+        bg += front ? vec4(0.0) : vec4(c * w, w);
     }
     vec3 behind = bg.a > 0.0 ? bg.rgb / bg.a : sharp;
     float alpha = min(fg.a, 1.0);
@@ -84,11 +78,12 @@ vec3 upsampled_background(ivec2 q, float coc) {
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
-    vec3 sharp = texelFetch(color, q, 0).rgb;
+    vec4 here = texelFetch(prepared, q, 0);
+    vec3 sharp = here.rgb;
 #if COPY_TILES
     result = vec4(sharp, 1.0);  // no blur reaches this tile
 #else
-    float coc = coc_from_depth(texelFetch(depth, q, 0).r);
+    float coc = here.a;
     vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0));
     vec3 behind;
     if (abs(coc) <= SLIGHT_COC) {

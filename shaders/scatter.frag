@@ -4,7 +4,7 @@
 // that pixel's own blur radius.
 #include "dof_common.glsl"
 
-uniform sampler2D depth;  // full res, metres
+uniform sampler2D prepared;  // full res: rgb, a = signed CoC
 
 flat in vec4 sprite;
 flat in vec2 centre_px;
@@ -16,7 +16,7 @@ void main() {
     vec2 offset = gl_FragCoord.xy - centre_px;
     float radius = abs(sprite.a) * 0.5;
     float dist = length(offset) / aperture_radius(-offset);
-    float here = coc_from_depth(texelFetch(depth, ivec2(gl_FragCoord.xy), 0).r);
+    float here = texelFetch(prepared, ivec2(gl_FragCoord.xy), 0).a;
     float reach = (sprite.a <= here || here < -SLIGHT_COC) ? radius : min(radius, max(here, 0.0) * 0.5);
     // The sprite stands for a 2x2 block, so its edge ramps over two pixels
     // (the disc convolved with the block).

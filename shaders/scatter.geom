@@ -8,7 +8,7 @@ layout(points, max_vertices = HALF_TILE_TEXELS) out;  // every texel may be a hi
 
 uniform sampler2D tiles;      // (min CoC, max CoC, largest sprite CoC, 0)
 uniform sampler2D highlight;  // half res: rgb excess, a = signed CoC
-uniform sampler2D color;      // full res, linear RGB (to centre the sprite on the light)
+uniform sampler2D prepared;   // full res: rgb (to centre the sprite on the light), a = CoC
 uniform vec2 full_size;       // output size, full-res px
 
 flat in ivec2 tile[];
@@ -22,7 +22,7 @@ const int HALF_TILE = TILE_SIZE / 2;
 void main() {
     if (texelFetch(tiles, tile[0], 0).z <= 0.0) return;
     ivec2 last_half = textureSize(highlight, 0) - 1;
-    ivec2 last = textureSize(color, 0) - 1;
+    ivec2 last = textureSize(prepared, 0) - 1;
     for (int i = 0; i < HALF_TILE * HALF_TILE; ++i) {
         ivec2 texel = tile[0] * HALF_TILE + ivec2(i % HALF_TILE, i / HALF_TILE);
         if (any(greaterThan(texel, last_half))) continue;
@@ -37,7 +37,7 @@ void main() {
         vec3 sum = vec3(0.0);
         for (int j = 0; j < 4; ++j) {
             ivec2 p = min(texel * 2 + ivec2(j & 1, j >> 1), last);
-            float w = dot(texelFetch(color, p, 0).rgb, LUMA);
+            float w = dot(texelFetch(prepared, p, 0).rgb, LUMA);
             sum += vec3((vec2(p) + 0.5) * w, w);
         }
         centre_px = sum.z > 0.0 ? sum.xy / sum.z : (vec2(texel) + 0.5) * 2.0;

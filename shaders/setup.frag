@@ -15,8 +15,7 @@
 // stays in the gathered colour. Interiors of large bright areas are neither.
 #include "dof_common.glsl"
 
-uniform sampler2D color;  // full res, linear RGB
-uniform sampler2D depth;  // full res, metres (> 0, finite)
+uniform sampler2D prepared;  // full res: rgb linear, a = signed CoC
 
 layout(location = 0) out vec4 half_color;  // rgb linear, a = signed CoC diameter (full-res px)
 layout(location = 1) out vec4 highlight;   // rgb excess to scatter (0 if none), a = signed CoC
@@ -25,13 +24,14 @@ const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
 
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * 2;
-    ivec2 last = textureSize(color, 0) - 1;
+    ivec2 last = textureSize(prepared, 0) - 1;
     vec3 c[4];
     float k[4];
     for (int i = 0; i < 4; ++i) {
         ivec2 p = min(base + ivec2(i & 1, i >> 1), last);
-        c[i] = texelFetch(color, p, 0).rgb;
-        k[i] = coc_from_depth(texelFetch(depth, p, 0).r);
+        vec4 t = texelFetch(prepared, p, 0);
+        c[i] = t.rgb;
+        k[i] = t.a;
     }
     float nearest = min(min(k[0], k[1]), min(k[2], k[3]));
     float tolerance = 1.0 + 0.25 * abs(nearest);
@@ -51,7 +51,7 @@ void main() {
         for (int i = 0; i < 12; ++i) {
             // the 12 border pixels of the 4x4 block around the 2x2 block
             ivec2 o = i < 4 ? ivec2(i - 1, -1) : i < 8 ? ivec2(i - 5, 2) : ivec2(i < 10 ? -1 : 2, (i & 1));
-            vec3 c = texelFetch(color, clamp(base + o, ivec2(0), last), 0).rgb;
+            vec3 c = texelFetch(prepared, clamp(base + o, ivec2(0), last), 0).rgb;
             ring_sum += c;
             ring_min = min(ring_min, c);
         }

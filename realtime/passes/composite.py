@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
 from realtime.passes.constants import TILE_FLAG_COMBINATIONS
+from realtime.passes.kernel import slight_taps
 from realtime.passes.tiles import tile_grid
 
 
@@ -35,34 +37,35 @@ class Composite(FullscreenPass):
         ]
         self.programs = [program(ctx, self.shader, self.vertex, {**defines, **c}) for c in classes]
         self.vaos = [ctx.vertex_array(p, []) for p in self.programs]
+        taps = slight_taps().tobytes()
+        for prog in self.programs:
+            if "slight_taps" in prog:
+                cast(moderngl.Uniform, prog["slight_taps"]).write(taps)
         self.program, self.vao = self.programs[0], self.vaos[0]
 
     def run(
         self,
-        color: moderngl.Texture,
-        depth: moderngl.Texture,
+        prepared: moderngl.Texture,
         foreground: moderngl.Texture,
         background: moderngl.Texture,
         sprites: tuple[moderngl.Texture, moderngl.Texture],
         reach: moderngl.Texture,
-        coc_params: tuple[float, float],
     ) -> moderngl.Texture:
         inputs = {
-            "color": color,
-            "depth": depth,
+            "prepared": prepared,
             "foreground": foreground,
             "background": background,
             "sprites_fg": sprites[0],
             "sprites_bg": sprites[1],
             "reach": reach,
         }
-        tiles_x, tiles_y = tile_grid(*color.size)
+        tiles_x, tiles_y = tile_grid(*prepared.size)
         for prog, vao in zip(self.programs, self.vaos, strict=True):
             self.program, self.vao = prog, vao
             self.draw(
-                color.size,
+                prepared.size,
                 inputs,
-                {"coc_params": coc_params, "full_size": color.size},
+                {"full_size": prepared.size},
                 instances=tiles_x * tiles_y,
             )
         return self.output

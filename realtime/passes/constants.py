@@ -32,6 +32,13 @@ def kernel_taps(rings: int = KERNEL_RINGS) -> int:
     return 1 + 4 * rings * (rings + 1)
 
 
+def slight_tap_count() -> int:
+    """Pixels within SLIGHT_COC / 2 + 0.5 of a centre (the slight-focus window)."""
+    reach = math.ceil(SLIGHT_COC / 2)
+    span = range(-reach, reach + 1)
+    return sum(math.hypot(x, y) <= SLIGHT_COC / 2 + 0.5 for y in span for x in span)
+
+
 def dilate_tiles(max_coc_px: float) -> int:
     """Tiles a blur of diameter `max_coc_px` can reach past its own tile."""
     return max(1, math.ceil(max_coc_px / 2 / TILE_SIZE))
@@ -50,6 +57,7 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "KERNEL_TAPS": kernel_taps(),
         "DILATE_TILES": dilate_tiles(max_coc_px),
         "SLIGHT_COC": SLIGHT_COC,
+        "SLIGHT_TAPS": slight_tap_count(),
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,

@@ -29,9 +29,7 @@ class Gather(FullscreenPass):
             self.aperture = (blades, rotation_deg)
 
     def run(
-        self, half_color: moderngl.Texture, reach: moderngl.Texture, coc_params: tuple[float, float]
+        self, half_color: moderngl.Texture, reach: moderngl.Texture
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        self.draw(
-            half_color.size, {"half_color": half_color, "reach": reach}, {"coc_params": coc_params}
-        )
+        self.draw(half_color.size, {"half_color": half_color, "reach": reach})
         return self.textures[0], self.textures[1]

@@ -21,27 +21,22 @@ class Scatter(FullscreenPass):
 
     def run(
         self,
-        color: moderngl.Texture,
-        depth: moderngl.Texture,
+        prepared: moderngl.Texture,
         highlight: moderngl.Texture,
         tiles: moderngl.Texture,
-        coc_params: tuple[float, float],
         aperture: tuple[int, float],
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        self._allocate(depth.size)
+        self._allocate(prepared.size)
         assert self.fbo is not None
         self.fbo.use()
         self.fbo.clear(0.0, 0.0, 0.0, 0.0)
-        depth.use(0)
+        prepared.use(0)
         highlight.use(1)
-        self.set("depth", 0)
+        self.set("prepared", 0)
         self.set("highlight", 1)
-        color.use(2)
-        self.set("color", 2)
-        tiles.use(3)
-        self.set("tiles", 3)
-        self.set("full_size", depth.size)
-        self.set("coc_params", coc_params)
+        tiles.use(2)
+        self.set("tiles", 2)
+        self.set("full_size", prepared.size)
         self.set("blades", aperture[0])
         self.set("blade_rotation", aperture[1])
         self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)

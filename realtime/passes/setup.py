@@ -18,10 +18,8 @@ class Setup(FullscreenPass):
     # Gather taps must not blend colours and CoCs across depth edges.
     filter = moderngl.NEAREST
 
-    def run(
-        self, color: moderngl.Texture, depth: moderngl.Texture, coc_params: tuple[float, float]
-    ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        w, h = color.size
+    def run(self, prepared: moderngl.Texture) -> tuple[moderngl.Texture, moderngl.Texture]:
+        w, h = prepared.size
         half: Size = ((w + 1) // 2, (h + 1) // 2)
-        self.draw(half, {"color": color, "depth": depth}, {"coc_params": coc_params})
+        self.draw(half, {"prepared": prepared})
         return self.textures[0], self.textures[1]
