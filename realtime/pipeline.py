@@ -109,11 +109,11 @@ class Compositor:
         done("tiles")
         reach = self.dilate.run(tiles)
         done("dilate")
-        fg, bg = self.gather.run(half, reach)
+        fg, bg = self.gather.run(half, reach, lens.blades)
         done("gather")
         sprites = self.scatter.run(prepared, highlight, tiles, aperture)
         done("scatter")
-        out = self.composite.run(prepared, fg, bg, sprites, reach)
+        out = self.composite.run(prepared, fg, bg, sprites, reach, lens.blades)
         done("composite")
         return out
 

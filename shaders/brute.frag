@@ -11,7 +11,6 @@ uniform sampler2D depth;  // full res, metres
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
 const float HOLE_WEIGHT = 1e-3;
-const float PI = 3.14159265;
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
@@ -33,11 +32,11 @@ void main() {
             float k = coc_from_depth(texelFetch(depth, p, 0).r);
             float r = abs(k) * 0.5;
             if (k < -FG_MIN) {
-                float a = clamp(r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0);
+                float a = clamp(r - d + 0.5, 0.0, 1.0) / max(aperture_area(r), 1.0);
                 fg += vec4(c * a, a);
             } else {
                 float reach_r = (k <= centre) ? r : min(r, centre_r);
-                float w = clamp(reach_r - d + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0)
+                float w = clamp(reach_r - d + 0.5, 0.0, 1.0) / max(aperture_area(r), 1.0)
                         + (centre_fg ? HOLE_WEIGHT : 0.0);
                 bg += vec4(c * w, w);
             }

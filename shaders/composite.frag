@@ -24,7 +24,6 @@ uniform sampler2D sprites_bg;  // full res: highlight sprites behind it
 
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
-const float PI = 3.14159265;
 uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance
 
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
@@ -45,7 +44,7 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
         bool front = k < -FG_MIN;
         float reach_r = (front || k <= centre) ? r : min(r, centre_r);
         // discs larger than SLIGHT_COC are in the half-res layers instead
-        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(PI * r * r, 1.0)
+        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(aperture_area(r), 1.0)
                 * float(k >= -SLIGHT_COC);
         fg += front ? vec4(c * w, w) : vec4(0.0);
         bg += front ? vec4(0.0) : vec4(c * w, w);

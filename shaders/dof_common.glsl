@@ -20,6 +20,13 @@ float coc_from_depth(float depth_m) {
 uniform int blades;            // 0 = circular
 uniform float blade_rotation;  // radians
 
+// Area of the aperture shape of radius r: pi r^2, or (n/2) sin(2 pi/n) r^2
+// for the polygon. A disc's energy is spread over this area.
+float aperture_area(float r) {
+    float shape = blades == 0 ? 3.14159265 : 0.5 * float(blades) * sin(6.28318531 / float(blades));
+    return shape * r * r;
+}
+
 float aperture_radius(vec2 dir) {
     if (blades == 0) return 1.0;
     float sector = 6.28318531 / float(blades);

@@ -8,7 +8,7 @@
 //
 // Foreground layer (CoC < -SLIGHT_COC: nearer than the focal plane by more
 // than the full-res slight-focus band of composite.frag resolves): partial
-// occlusion. Each tap that reaches p adds coverage a = tap_area / (pi r_s^2);
+// occlusion. Each tap that reaches p adds coverage a = tap_area / disc area;
 // the sum is the foreground's alpha at p, premultiplied colour alongside.
 // It covers both sharp and blurred pixels behind it.
 //
@@ -42,7 +42,7 @@ void main() {
     // Rings in use: enough that taps are about RING_SPACING full-res px apart.
     int rings = clamp(int(ceil(radius / RING_SPACING)), 1, KERNEL_RINGS);
     float spacing = radius / float(rings);
-    float tap_area = 0.25 * spacing * spacing;  // tap area / pi
+    float tap_area = 0.25 * 3.14159265 * spacing * spacing;  // area each tap stands for
     vec2 texel_size = 1.0 / vec2(textureSize(half_color, 0));
     vec2 centre_uv = (vec2(texel) + 0.5) * texel_size;
     bool centre_fg = centre.a < -SLIGHT_COC;
@@ -59,12 +59,12 @@ void main() {
         float r = abs(s.a) * 0.5;
         if (s.a < -SLIGHT_COC) {
             float cover = clamp((r - d) / spacing + 0.5, 0.0, 1.0);
-            float a = cover * min(tap_area / (r * r), 1.0);
+            float a = cover * min(tap_area / aperture_area(r), 1.0);
             fg += vec4(s.rgb * a, a);
         } else {
             float reach_r = (s.a <= centre.a) ? r : min(r, centre_r);
             float cover = clamp((reach_r - d) / spacing + 0.5, 0.0, 1.0);
-            float w = cover / max(r * r, tap_area) + (centre_fg ? HOLE_WEIGHT : 0.0);
+            float w = cover / max(aperture_area(r), tap_area) + (centre_fg ? HOLE_WEIGHT : 0.0);
             bg += vec4(s.rgb * w, w);
         }
     }

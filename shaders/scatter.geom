@@ -30,8 +30,8 @@ void main() {
         if (dot(h.rgb, vec3(1.0)) <= 0.0) continue;
         float radius = abs(h.a) * 0.5;  // full-res px
         // The texel's excess stands for 4 full-res pixels; spread over the
-        // disc area pi r^2 (full-res px) it keeps its energy.
-        sprite = vec4(h.rgb * 4.0 / (3.14159265 * max(radius * radius, 0.25)), h.a);
+        // aperture's area (full-res px) it keeps its energy.
+        sprite = vec4(h.rgb * 4.0 / max(aperture_area(radius), 0.75), h.a);
         // Centre on the brightness-weighted centroid of the 2x2 block, so a
         // one-pixel light's disc is not shifted by half a pixel.
         vec3 sum = vec3(0.0);

@@ -160,3 +160,15 @@ def test_bad_input_exits_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_missing_gl_stack_names_the_packages(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "GLCONTEXT_LINUX_LIBEGL": str(tmp_path / "libEGL.so.1")}
+    args = ["render", *TUM, "--focus", "2", "-o", str(tmp_path / "o.png")]
+    result = subprocess.run(
+        [sys.executable, "-m", "realtime", *args], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "libegl1 libegl-mesa0 libgl1-mesa-dri" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -75,3 +75,18 @@ def test_blurred_foreground_spreads_over_sharp_background(compositor) -> None:
     assert 0.3 < out[81] < 0.7
     assert out[80 + int(coc / 2) + 3] < 0.02
     assert out[80 + int(coc / 4)] > 0.05
+
+
+def test_bladed_aperture_gives_polygon_bokeh(compositor) -> None:
+    """Six blades: the disc of a bright pixel has the hexagon's area, not the circle's."""
+    color, depth = flat_scene()
+    color[80, 80] = 100.0
+    diameter = 40.0
+    lens = Lens(artistic_blur_px=diameter / 0.6, focus_m=2.0, blades=6)
+    out = compositor.render(color, depth, lens)[..., 0]
+    area = float((out > 0.5 * out.max()).sum())
+    radius = diameter / 2
+    hexagon = 3 * np.sqrt(3) / 2 * radius**2  # regular hexagon of circumradius r
+    assert area == pytest.approx(hexagon, rel=0.06)
+    assert abs(area - np.pi * radius**2) > 0.08 * np.pi * radius**2
+    assert out.sum() == pytest.approx(100.0, rel=0.03)

@@ -50,6 +50,7 @@ class Composite(FullscreenPass):
         background: moderngl.Texture,
         sprites: tuple[moderngl.Texture, moderngl.Texture],
         reach: moderngl.Texture,
+        blades: int,
     ) -> moderngl.Texture:
         inputs = {
             "prepared": prepared,
@@ -65,7 +66,7 @@ class Composite(FullscreenPass):
             self.draw(
                 prepared.size,
                 inputs,
-                {"full_size": prepared.size},
+                {"full_size": prepared.size, "blades": blades},
                 instances=tiles_x * tiles_y,
             )
         return self.output

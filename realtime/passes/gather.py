@@ -29,7 +29,7 @@ class Gather(FullscreenPass):
             self.aperture = (blades, rotation_deg)
 
     def run(
-        self, half_color: moderngl.Texture, reach: moderngl.Texture
+        self, half_color: moderngl.Texture, reach: moderngl.Texture, blades: int
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        self.draw(half_color.size, {"half_color": half_color, "reach": reach})
+        self.draw(half_color.size, {"half_color": half_color, "reach": reach}, {"blades": blades})
         return self.textures[0], self.textures[1]
