@@ -34,6 +34,7 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
     float centre_r = max(centre, 0.0) * 0.5;
     vec4 fg = vec4(0.0);
     vec4 bg = vec4(0.0);
+    float shape = aperture_area(1.0);  // hoisted out of the loop
     for (int i = 0; i < SLIGHT_TAPS; ++i) {
         vec3 tap = slight_taps[i];  // (x, y, distance), px
         ivec2 p = clamp(q + ivec2(tap.xy), ivec2(0), last);
@@ -44,7 +45,7 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
         bool front = k < -FG_MIN;
         float reach_r = (front || k <= centre) ? r : min(r, centre_r);
         // discs larger than SLIGHT_COC are in the half-res layers instead
-        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(aperture_area(r), 1.0)
+        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(shape * r * r, 1.0)
                 * float(k >= -SLIGHT_COC);
         fg += front ? vec4(c * w, w) : vec4(0.0);
         bg += front ? vec4(0.0) : vec4(c * w, w);

@@ -48,6 +48,9 @@ void main() {
     bool centre_fg = centre.a < -SLIGHT_COC;
     float centre_r = centre_fg ? MAX_COC : max(centre.a, 0.0) * 0.5;
 
+    float shape = aperture_area(1.0);  // area of a unit aperture, hoisted out of the loop
+    float hole = centre_fg ? HOLE_WEIGHT : 0.0;
+
     vec4 fg = vec4(0.0);
     vec4 bg = vec4(0.0);
     int taps = 1 + 4 * rings * (rings + 1);
@@ -57,22 +60,19 @@ void main() {
         vec4 s = textureLod(half_color, centre_uv + (0.5 * ring_r) * tap.xy * texel_size, 0.0);
         float d = ring_r * tap.w;  // distance in units of the aperture shape's radius
         float r = abs(s.a) * 0.5;
-        if (s.a < -SLIGHT_COC) {
-            float cover = clamp((r - d) / spacing + 0.5, 0.0, 1.0);
-            float a = cover * min(tap_area / aperture_area(r), 1.0);
-            fg += vec4(s.rgb * a, a);
-        } else {
-            float reach_r = (s.a <= centre.a) ? r : min(r, centre_r);
-            float cover = clamp((reach_r - d) / spacing + 0.5, 0.0, 1.0);
-            float w = cover / max(aperture_area(r), tap_area) + (centre_fg ? HOLE_WEIGHT : 0.0);
-            bg += vec4(s.rgb * w, w);
-        }
+        bool front = s.a < -SLIGHT_COC;
+        float reach_r = (front || s.a <= centre.a) ? r : min(r, centre_r);
+        float cover = clamp((reach_r - d) / spacing + 0.5, 0.0, 1.0);
+        // Per unit of disc area: a foreground tap covers tap_area / disc area
+        // of p (at most all of it); background taps are normalised later.
+        float w = cover / max(shape * r * r, tap_area);
+        fg += front ? vec4(s.rgb, 1.0) * (w * tap_area) : vec4(0.0);
+        bg += front ? vec4(0.0) : vec4(s.rgb, 1.0) * (w + hole);
     }
-    // A foreground pixel with no background anywhere in reach has nothing to
-    // show through it: its own layer is opaque (the coverage sum of a sparse
-    // kernel only estimates 1 there).
+    // Coverage is capped at 1. A foreground pixel with no background anywhere
+    // in reach has nothing to show through it: its layer is opaque (a sparse
+    // kernel only estimates its coverage).
     float alpha = (centre_fg && bg.a == 0.0) ? 1.0 : min(fg.a, 1.0);
-    foreground = vec4(fg.rgb * (alpha / max(fg.a, 1e-6)), alpha);
-    if (fg.a <= 1.0 && alpha < 1.0) foreground.rgb = fg.rgb;
+    foreground = fg.a > 0.0 ? vec4(fg.rgb * (alpha / fg.a), alpha) : vec4(0.0);
     background = vec4(bg.a > 0.0 ? bg.rgb / bg.a : centre.rgb, centre.a);
 }
