@@ -349,3 +349,27 @@ __all__ = [
     "load_depth",
     "resample_depth",
 ]
+
+
+def depth_for_color(
+    depth: np.ndarray, color: np.ndarray, resize: bool, depth_name: str, color_name: str
+) -> np.ndarray:
+    """`depth` at the colour's size, every pixel valid: the one check all inputs share.
+
+    A size mismatch is an InputError unless `resize` (then nearest-neighbour
+    resampling, never blending depths across edges); invalid pixels are
+    filled by `fill_invalid_depth`, guided by the colour.
+    """
+    height, width = color.shape[:2]
+    if depth.shape != (height, width):
+        dh, dw = depth.shape
+        if not resize:
+            raise InputError(
+                f"{depth_name}: depth is {dw}x{dh} but {color_name} is {width}x{height}; "
+                "pass --resize-depth to resample the depth to the colour size"
+            )
+        depth = resample_depth(depth, height, width)
+    try:
+        return fill_invalid_depth(depth, color)
+    except InputError as e:
+        raise InputError(f"{depth_name}: {e}") from e

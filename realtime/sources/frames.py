@@ -43,8 +43,8 @@ from realtime.errors import InputError
 from realtime.sources.depth import (
     DEPTH_EXTENSIONS,
     DepthConvention,
+    depth_for_color,
     depth_to_metres,
-    fill_invalid_depth,
     load_depth,
     resample_depth,
 )
@@ -465,19 +465,9 @@ class RGBDFrames:
         color = self.color.read(i)
         depth = self.depth.read(i)
         height, width = color.shape[:2]
-        if depth.shape != (height, width):
-            dh, dw = depth.shape
-            if not self.resize_depth:
-                raise InputError(
-                    f"{self.depth.label}: depth is {dw}x{dh} but {self.color.label} is "
-                    f"{width}x{height}; pass --resize-depth to resample the depth to the "
-                    "colour size"
-                )
-            depth = resample_depth(depth, height, width)
-        try:
-            depth = fill_invalid_depth(depth, color)
-        except InputError as e:
-            raise InputError(f"{self.depth.label}: frame {i}: {e}") from e
+        depth = depth_for_color(
+            depth, color, self.resize_depth, f"{self.depth.label} (frame {i})", self.color.label
+        )
         if resize and self.size is not None and self.size != (width, height):
             out_w, out_h = self.size
             aspect_in, aspect_out = width / height, out_w / out_h

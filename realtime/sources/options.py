@@ -17,9 +17,8 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.sources.depth import (
     DepthConvention,
-    fill_invalid_depth,
+    depth_for_color,
     load_depth,
-    resample_depth,
 )
 from realtime.sources.images import load_color
 
@@ -97,20 +96,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     convention = convention_from_args(args)
     color = load_color(args.rgb)
     depth = load_depth(args.depth, convention)
-    height, width = color.shape[:2]
-    if depth.shape != (height, width):
-        dh, dw = depth.shape
-        if not args.resize_depth:
-            raise InputError(
-                f"{args.depth}: depth is {dw}x{dh} but {args.rgb} is {width}x{height}; "
-                "pass --resize-depth to resample the depth to the colour size"
-            )
-        depth = resample_depth(depth, height, width)
-    try:
-        depth = fill_invalid_depth(depth, color)
-    except InputError as e:
-        raise InputError(f"{args.depth}: {e}") from e
-    return color, depth
+    return color, depth_for_color(depth, color, args.resize_depth, str(args.depth), str(args.rgb))
 
 
 __all__ = ["add_input_arguments", "convention_from_args", "load_inputs"]
