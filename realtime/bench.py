@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from realtime.errors import InputError
+from realtime.options import parse_size
 
 SIZES = ((960, 540), (1920, 1080), (3840, 2160))
 MAX_COCS = (8.0, 32.0, 64.0)
@@ -35,7 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--size",
         action="append",
-        type=parse_size,
         metavar="WxH",
         help="frame size (repeatable; default 960x540, 1920x1080, 3840x2160)",
     )
@@ -61,16 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--no-quality", action="store_true", help="skip the per-scene quality table"
     )
     parser.set_defaults(run=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WxH, got {text!r}") from None
-    if w < 16 or h < 16 or w > 8192 or h > 8192:
-        raise argparse.ArgumentTypeError(f"size must be 16..8192 on each side, got {text!r}")
-    return w, h
 
 
 def lens_for_max_coc(lens: Any, depth: Any, max_coc: float) -> Any:
@@ -267,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
         return BruteForce(ctx, shader_defines(max_coc))
 
     tools = {"compositor": Compositor(ctx), "floor": floor, "brute": brute}
-    sizes = args.size or list(SIZES)
+    sizes = [parse_size(text) for text in args.size] if args.size else list(SIZES)
     max_cocs = args.max_coc or list(MAX_COCS)
     report: dict[str, Any] = {
         "renderer": renderer_name(ctx),

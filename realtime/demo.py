@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
+from realtime.options import parse_size
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,16 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-video", action="store_true", help="stills only, no rack.mp4")
     parser.set_defaults(run=run)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size must be WxH, got {text!r}") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise InputError(f"--size must be 16..8192 on each side, got {text!r}")
-    return w, h
 
 
 def run(args: argparse.Namespace) -> int:

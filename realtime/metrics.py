@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from realtime.sources.images import linear_to_srgb
+
 
 def display(linear_rgb: np.ndarray) -> np.ndarray:
     """Linear light -> sRGB-encoded display values in [0, 1] (float64)."""
-    x = np.clip(np.asarray(linear_rgb, dtype=np.float64), 0.0, 1.0)
-    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    return linear_to_srgb(np.clip(linear_rgb, 0.0, 1.0)).astype(np.float64)
 
 
 def psnr(image: np.ndarray, reference: np.ndarray) -> float:

@@ -72,3 +72,14 @@ def lens_from_args(args: argparse.Namespace, focus_m: float | None = None) -> Le
         blades=args.blades,
         blade_rotation_deg=args.blade_rotation,
     )
+
+
+MAX_SIDE = 16384  # largest frame side any front end accepts, px
+
+
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
+    """'WxH' -> (width, height), each 1..MAX_SIDE; InputError names the option otherwise."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and 0 < int(p) <= MAX_SIDE for p in parts):
+        raise InputError(f"{option} {text}: expected WxH in pixels, e.g. 960x540")
+    return int(parts[0]), int(parts[1])

@@ -16,6 +16,7 @@ import numpy as np
 
 from realtime.gl.context import create_offscreen_context, make_current
 from realtime.lens import Lens
+from realtime.passes.base import FullscreenPass
 from realtime.passes.composite import Composite
 from realtime.passes.constants import shader_defines
 from realtime.passes.dilate import Dilate
@@ -52,7 +53,7 @@ class Compositor:
         self.max_coc = max_coc
 
     @property
-    def passes(self) -> list:
+    def passes(self) -> list[FullscreenPass]:
         return [
             self.prepare,
             self.setup,

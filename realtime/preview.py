@@ -2,12 +2,19 @@
 
 The window (glfw, OpenGL 3.3 core, vsync) shows the same `Compositor` passes an
 offscreen render runs, drawn by the `Display` pass (sRGB, flipped, letterboxed).
-The passes run only when the lens changes (a rack or cue in motion, a new
-f-number or aperture); otherwise the window just redraws the last composite, and
-an idle interactive window sleeps until the next event.
+The passes run only when the lens or the input frame changes (a rack or cue in
+motion, a new f-number or aperture, the next frame of a sequence or video);
+otherwise the window just redraws the last composite, and an idle interactive
+window sleeps until the next event.
+
+--rgb and --depth may name image sequences (rgb_%04d.png, rgb_*.png) or videos, read
+by the batch renderer's frame sources (realtime.sources.frames). They play in a loop,
+one input frame per 1/fps of preview time (fps: --fps, else the video's, else 24);
+space pauses them, together with any --cues timeline.
 
 Three layers, arrows pointing one way:
   `Controls`  focus, lens and view state as a pure function of input and time (no GL);
+  `Playback`  which input frame of a sequence or video shows at a time (no GL);
   `Window`    the glfw window; its callbacks only queue events;
   `Preview`   the frame loop: events -> Controls -> Compositor -> Display -> swap.
 
@@ -46,6 +53,9 @@ if TYPE_CHECKING:  # GL and numpy load only when the preview runs (keeps `--help
     import moderngl
     import numpy as np
 
+    from realtime.cues import Cues
+    from realtime.sources.frames import RGBDFrames
+
 DEFAULT_RACK_S = 0.6  # duration of a click-to-focus rack, seconds
 BLADE_CYCLE = (0, 5, 6, 8)  # aperture blades the B key cycles through (0 = circular)
 STEPS_PER_STOP = 3  # scroll notches per f-stop (one stop = a factor sqrt(2) in N)
@@ -55,6 +65,8 @@ HUD_INTERVAL_S = 0.25  # the window title (HUD) is refreshed at most this often
 FPS_WINDOW_S = 1.0  # the HUD's frame rate is averaged over this much recent time
 STATS_FRAMES = 1000  # --stats: the median frame time is over at most this many recent frames
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
+MIN_WAIT_S = 1e-3  # the shortest wait for a scripted event or the next input frame
+FRAME_EPSILON = 1e-9  # input frames: floor(t * fps + this), so t = k / fps shows frame k
 SCREEN_FIT = 0.9  # a window opens at most this fraction of the monitor's size
 KEY_NAMES = ("b", "d", "i", "space", "f", "s", "h", "q", "escape")  # keys --key can press
 TITLE = "rackfocus"
@@ -68,7 +80,7 @@ rackfocus preview
   D             debug view: off, depth, signed CoC, focus peaking, before/after
                 (the split follows the mouse)
   I             HUD in the window title: focus, f-number, fps, frame time
-  space         play / pause the --cues timeline
+  space         play / pause the --cues timeline and sequence / video inputs
   F             fullscreen on --monitor N (again: back to a window)
   S             save the composite (PNG) and the current state (cue TOML)
   H             this help
@@ -110,6 +122,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen (default 0)")
     add("--window-size", metavar="WxH", help="window size (default: the image's, fit to screen)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
+    add(
+        "--fps",
+        metavar="F",
+        help="input frames per second of sequences and videos (default: the video's, "
+        "else 24; a ratio such as 24000/1001)",
+    )
     add("--save-dir", default=".", metavar="DIR", help="where S saves (default: current folder)")
     script = parser.add_argument_group("scripted runs (tests, benchmarks)")
     add = script.add_argument
@@ -337,6 +355,55 @@ class Controls:
         self.cue_origin_s = None
 
 
+class Playback:
+    """Which input frame of a sequence or video shows at preview time t (no GL).
+
+    Frames advance one per 1/fps of preview time and loop: input time s shows
+    frame floor(s * fps) mod frame_count. Playing, input time runs with preview
+    time; paused, it stays where it stopped.
+    """
+
+    def __init__(self, frame_count: int, fps: float, playing: bool = True) -> None:
+        if frame_count < 1:
+            raise ValueError(f"frame_count must be at least 1, got {frame_count}")
+        if not (math.isfinite(fps) and fps > 0):
+            raise InputError(f"--fps {fps}: must be a positive number")
+        self.frame_count = frame_count
+        self.fps = fps
+        self.position_s = 0.0  # input time where play resumes
+        self.origin_s: float | None = 0.0 if playing else None  # preview time of input time 0
+
+    @property
+    def playing(self) -> bool:
+        return self.origin_s is not None
+
+    def position_at(self, t: float) -> float:
+        """Input time (seconds from the first frame, not wrapped) at preview time t."""
+        return self.position_s if self.origin_s is None else t - self.origin_s
+
+    def _step(self, t: float) -> int:
+        return math.floor(self.position_at(t) * self.fps + FRAME_EPSILON)
+
+    def index_at(self, t: float) -> int:
+        """The input frame (0-based) to show at preview time t."""
+        return self._step(t) % self.frame_count
+
+    def next_change_s(self, t: float) -> float:
+        """Seconds from t until the next frame shows (inf while paused or for one frame)."""
+        if self.origin_s is None or self.frame_count == 1:
+            return math.inf
+        return max((self._step(t) + 1) / self.fps - self.position_at(t), 0.0)
+
+    def play(self, t: float) -> None:
+        if self.origin_s is None:
+            self.origin_s = t - self.position_s
+
+    def pause(self, t: float) -> None:
+        if self.origin_s is not None:
+            self.position_s = t - self.origin_s
+            self.origin_s = None
+
+
 # --- Saving the state -----------------------------------------------------------------------
 
 
@@ -352,15 +419,24 @@ def _toml_value(value: object) -> str:
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
-def state_cue_text(lens: Lens, args: argparse.Namespace) -> str:
-    """A cue file (see realtime/cues.py) that reproduces `lens`, its focus and the inputs."""
+def state_cue_text(
+    lens: Lens,
+    args: argparse.Namespace,
+    rgb: str | Path | None = None,
+    depth: str | Path | None = None,
+) -> str:
+    """A cue file (see realtime/cues.py) that reproduces `lens`, its focus and the inputs.
+
+    `rgb` and `depth`, where given, replace --rgb and --depth (the files of the
+    sequence frame shown, since a cue file's inputs are single files).
+    """
     lines = ["# Saved by rackfocus preview.", "[lens]"]
     for name, value in vars(lens).items():
         if value is not None and name != "focus_m":
             lines.append(f"{name} = {_toml_value(value)}")
     lines += ["", "[input]"]
-    lines.append(f"rgb = {_toml_value(Path(args.rgb).resolve())}")
-    lines.append(f"depth = {_toml_value(Path(args.depth).resolve())}")
+    lines.append(f"rgb = {_toml_value(Path(rgb or args.rgb).resolve())}")
+    lines.append(f"depth = {_toml_value(Path(depth or args.depth).resolve())}")
     if getattr(args, "depth_scale", None) is not None:
         lines.append(f"depth_scale = {_toml_value(float(args.depth_scale))}")
     elif getattr(args, "disparity", None) is not None:
@@ -603,6 +679,14 @@ def fit(size: tuple[int, int], screen: tuple[int, int]) -> tuple[int, int]:
 # --- The frame loop -------------------------------------------------------------------------
 
 
+def inverse_depth_range(depth: np.ndarray) -> tuple[float, float]:
+    """(1 / farthest, 1 / nearest) valid depth: what the depth view maps to black..white."""
+    import numpy as np
+
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    return 1.0 / float(valid.max()), 1.0 / float(valid.min())
+
+
 @dataclass
 class FrameStats:
     """What the HUD and --stats report: swap times, from which rates and frame times follow."""
@@ -642,14 +726,22 @@ class Preview:
         controls: Controls,
         script: Sequence[ScriptEvent] = (),
         log: Callable[[str], None] | None = None,
+        source: RGBDFrames | None = None,
+        playback: Playback | None = None,
     ) -> None:
-        import numpy as np
+        """`color` and `depth` are what shows first (frame 0 of `source`, when given).
 
+        With a `source` (sequence or video inputs) and its `playback`, the frame
+        loop uploads input frame `playback.index_at(t)` whenever it changes.
+        """
         from realtime.passes.display import Display, display_defines
         from realtime.pipeline import Compositor
 
         self.args = args
         self.depth = depth
+        self.source = source
+        self.playback = playback if source is not None else None
+        self.frame_index = 0  # the input frame the textures hold
         self.controls = controls
         self.script = deque(script)
         self.log = log or (lambda text: print(text, flush=True))
@@ -678,10 +770,9 @@ class Preview:
         except BaseException:
             self.window.destroy()
             raise
-        valid = depth[np.isfinite(depth) & (depth > 0)]
-        self.inverse_depth_range = (1.0 / float(valid.max()), 1.0 / float(valid.min()))
+        self.inverse_depth_range = inverse_depth_range(depth)
         self.composite: moderngl.Texture | None = None
-        self.rendered: Lens | None = None
+        self.rendered: tuple[Lens, int] | None = None  # lens and input frame of the composite
         self.lens = controls.lens
         self.stats = FrameStats()
         self.dirty = True  # the window must be redrawn
@@ -702,8 +793,7 @@ class Preview:
         elif name == "i":
             c.hud = not c.hud
         elif name == "space":
-            if not c.toggle_play(t):
-                self.log("no cue timeline: start with --cues FILE")
+            self.toggle_play(t)
         elif name == "f":
             self.window.toggle_fullscreen()
         elif name == "s":
@@ -714,6 +804,20 @@ class Preview:
         elif name == "h":
             self.log(HELP)
         self.dirty = True
+
+    def toggle_play(self, t: float) -> None:
+        """Space: pause whatever plays (cues, input frames), or else play them all."""
+        c, p = self.controls, self.playback
+        if p is None:
+            if not c.toggle_play(t):
+                self.log("no cue timeline: start with --cues FILE")
+            return
+        if c.playing or p.playing:
+            c.pause(t)
+            p.pause(t)
+        else:
+            c.toggle_play(t)
+            p.play(t)
 
     def handle(self, event: ScriptEvent | WindowEvent, t: float) -> None:
         """Apply one scripted or window event at preview time t."""
@@ -750,12 +854,30 @@ class Preview:
 
     # -- drawing --
 
+    def show_frame(self, index: int) -> None:
+        """Upload input frame `index` into the input textures, unless they hold it already."""
+        if self.source is None or index == self.frame_index:
+            return
+        color, depth = self.source.read(index)
+        if depth.shape != self.depth.shape:
+            h, w = depth.shape
+            raise InputError(
+                f"{self.source.color.label}: frame {index} is {w}x{h} but frame 0 is "
+                f"{self.image_size[0]}x{self.image_size[1]}; every frame must have the same size"
+            )
+        self.color_tex, self.depth_tex = self.compositor.upload(color, depth)
+        self.depth = depth
+        self.controls.depth_m = depth  # clicks pick focus on the frame shown
+        self.inverse_depth_range = inverse_depth_range(depth)
+        self.frame_index = index
+        self.dirty = True
+
     def compose(self, lens: Lens) -> None:
-        """Run the depth-of-field passes if the lens changed since the last run."""
-        if lens == self.rendered:
+        """Run the depth-of-field passes if the lens or the input frame changed since."""
+        if (lens, self.frame_index) == self.rendered:
             return
         self.composite = self.compositor.render_textures(self.color_tex, self.depth_tex, lens)
-        self.rendered = lens
+        self.rendered = (lens, self.frame_index)
         self.stats.composites += 1
         self.dirty = True
 
@@ -789,15 +911,26 @@ class Preview:
         from realtime.sources.writers import write_image
 
         assert self.composite is not None
-        folder = Path(self.args.save_dir)
-        stem = next_free_stem(folder, Path(self.args.rgb).stem)
+        rgb, depth = self.input_files()
+        stem = next_free_stem(Path(self.args.save_dir), Path(rgb).stem)  # rgb_1012, not rgb_%04d
         write_image(stem.with_suffix(".png"), read_rgb(self.composite))
         cue = stem.with_suffix(".toml")
         try:
-            cue.write_text(state_cue_text(self.lens, self.args), encoding="utf-8")
+            cue.write_text(state_cue_text(self.lens, self.args, rgb, depth), encoding="utf-8")
         except OSError as e:
             raise InputError(f"{cue}: cannot write: {e.strerror or e}") from e
         self.log(f"saved {stem.with_suffix('.png')} and {cue}")
+
+    def input_files(self) -> tuple[str | Path, str | Path]:
+        """--rgb and --depth, with a sequence's pattern replaced by the shown frame's file."""
+        from realtime.sources.frames import FileStream
+
+        files: list[str | Path] = [self.args.rgb, self.args.depth]
+        if self.source is not None:
+            for i, stream in enumerate((self.source.color, self.source.depth)):
+                if isinstance(stream, FileStream) and stream.frame_count is not None:
+                    files[i] = stream.paths[self.frame_index]
+        return files[0], files[1]
 
     def hud_title(self, now: float) -> str:
         c = self.controls
@@ -823,6 +956,10 @@ class Preview:
             parts.append(VIEW_LABELS[c.view])
         if c.cues is not None:
             parts.append("playing" if c.playing else "paused")
+        p = self.playback
+        if p is not None:
+            state = "" if p.playing else ", paused"
+            parts.append(f"frame {self.frame_index + 1}/{p.frame_count}{state}")
         return " | ".join(parts)
 
     def update_title(self, now: float) -> None:
@@ -852,6 +989,8 @@ class Preview:
                 if self.window.should_close():
                     break
                 self.controls.update(t)
+                if self.playback is not None:
+                    self.show_frame(self.playback.index_at(t))
                 self.lens = self.controls.lens_at(t)
                 self.compose(self.lens)
                 last = self.frames_limit is not None and frame + 1 >= self.frames_limit
@@ -867,7 +1006,8 @@ class Preview:
                 if last:
                     break
                 if self.frames_limit is None and not self.dirty and not self.controls.animating(t):
-                    self.window.poll(self._idle_wait(t))
+                    now = t if self.fixed_dt is not None else time.perf_counter() - wall0
+                    self.window.poll(self._idle_wait(now))
             if self.args.screenshot and self.screenshot is None:
                 self.draw()  # closed before the last frame: capture the state it ended in
                 self.screenshot = self.read_screen()
@@ -877,10 +1017,13 @@ class Preview:
             self.window.destroy()
 
     def _idle_wait(self, t: float) -> float:
-        """How long an idle window may block: until the HUD refresh or the next scripted event."""
+        """How long an idle window may block: until the HUD refresh, the next scripted event
+        or the next input frame."""
         wait = IDLE_WAIT_S
         if self.script:
-            wait = min(wait, max(self.script[0].time_s - t, 1e-3))
+            wait = min(wait, max(self.script[0].time_s - t, MIN_WAIT_S))
+        if self.playback is not None:
+            wait = min(wait, max(self.playback.next_change_s(t), MIN_WAIT_S))
         return wait
 
     def finish(self, elapsed_s: float) -> int:
@@ -921,6 +1064,10 @@ def _check_options(args: argparse.Namespace) -> None:
         raise InputError("--play needs --cues FILE")
     if args.window_size:
         parse_size(args.window_size, "--window-size")
+    if args.fps is not None:
+        from realtime.render import parse_fps
+
+        parse_fps(args.fps)
 
 
 def _check_script(script: Iterable[ScriptEvent], size: tuple[int, int]) -> None:
@@ -933,9 +1080,48 @@ def _check_script(script: Iterable[ScriptEvent], size: tuple[int, int]) -> None:
                 )
 
 
-def run(args: argparse.Namespace) -> int:
-    from realtime.sources.options import load_inputs
+def load_frames(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, RGBDFrames | None]:
+    """(colour, depth) of the first frame, and the frame source when an input moves.
 
+    Two stills load as they always did (load_inputs); a sequence or video on
+    either side opens the batch renderer's frame source, looping.
+    """
+    from realtime.sources.frames import input_kind, open_frames
+    from realtime.sources.options import convention_from_args, load_inputs
+
+    def still(path: str) -> bool:
+        try:
+            return input_kind(path) == "still"
+        except InputError:
+            return True  # missing or unreadable: reported as for any still
+
+    if still(args.rgb) and still(args.depth):
+        color, depth = load_inputs(args)
+        return color, depth, None
+    convention = convention_from_args(args)
+    source = open_frames(args.rgb, args.depth, convention, args.resize_depth, loop=True)
+    try:
+        color, depth = source.read(0)
+    except BaseException:
+        source.close()
+        raise
+    return color, depth, source
+
+
+def input_fps(args: argparse.Namespace, source: RGBDFrames) -> float:
+    """--fps; else the colour video's frame rate, else the depth video's; else 24."""
+    from realtime.render import DEFAULT_FPS, parse_fps
+    from realtime.sources.frames import ColorVideo, DepthVideo
+
+    if args.fps is not None:
+        return parse_fps(args.fps)
+    for stream in (source.color, source.depth):
+        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
+            return stream.reader.fps
+    return DEFAULT_FPS
+
+
+def run(args: argparse.Namespace) -> int:
     _check_options(args)
     script = parse_script(args)
     placeholder = args.focus if args.focus is not None else FAR_FOCUS_M  # focus may come later
@@ -945,7 +1131,23 @@ def run(args: argparse.Namespace) -> int:
         from realtime.cues import load_cues
 
         cues = load_cues(args.cues)
-    color, depth = load_inputs(args)
+    color, depth, source = load_frames(args)
+    try:
+        return _run(args, script, provisional, cues, color, depth, source)
+    finally:
+        if source is not None:
+            source.close()
+
+
+def _run(
+    args: argparse.Namespace,
+    script: list[ScriptEvent],
+    provisional: Lens,
+    cues: Cues | None,
+    color: np.ndarray,
+    depth: np.ndarray,
+    source: RGBDFrames | None,
+) -> int:
     _check_script(script, (depth.shape[1], depth.shape[0]))
     track = cues.focus_track(depth) if cues is not None and cues.focus else None
     focus = args.focus
@@ -959,7 +1161,10 @@ def run(args: argparse.Namespace) -> int:
         focus = max(focus, MIN_FOCUS_OVER_F * provisional.focal_length_mm / MM_PER_M)
     lens = lens_from_args(args, focus_m=focus)
     controls = Controls(lens, depth, args.rack_duration, args.easing, track, args.view)
-    preview = Preview(args, color, depth, controls, script)
+    playback = None
+    if source is not None and source.frame_count is not None:
+        playback = Playback(source.frame_count, input_fps(args, source))
+    preview = Preview(args, color, depth, controls, script, source=source, playback=playback)
     if args.play:
         controls.toggle_play(0.0)
     if args.frames is None:

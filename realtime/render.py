@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
-from realtime.options import add_lens_arguments, lens_from_args
+from realtime.options import add_lens_arguments, lens_from_args, parse_size
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:
@@ -235,14 +235,6 @@ def parse_frames(text: str) -> tuple[int, int]:
     if a > b:
         raise InputError(f"--frames {text}: the first frame is after the last")
     return a, b
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """WxH, both positive integers."""
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise InputError(f"--size {text}: expected WxH in pixels, e.g. 960x540")
-    return int(parts[0]), int(parts[1])
 
 
 def parse_quality(text: str) -> int:

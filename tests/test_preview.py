@@ -10,12 +10,13 @@ The geometry and state logic is tested directly, without a window.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,22 +28,30 @@ from realtime.cues import load_cues
 from realtime.errors import InputError
 from realtime.focus import FocusKey, FocusTrack, pick_depth
 from realtime.lens import Lens
+from realtime.outputs.video import VideoWriter, write_depth_video
 from realtime.passes.display import VIEWS, Rect, letterbox, window_to_image
 from realtime.preview import (
     BLADE_CYCLE,
     Controls,
+    Playback,
     fit,
+    input_fps,
     parse_script,
     state_cue_text,
     step_f_number,
 )
-from realtime.sources.images import linear_to_srgb
+from realtime.sources.depth import DepthConvention
+from realtime.sources.frames import open_frames
+from realtime.sources.images import linear_to_srgb, load_color
 
 ROOT = Path(__file__).resolve().parent.parent
 W, H = 160, 120  # test image size
 SCREEN = (1280, 720)  # the Xvfb screen
 NEAR_M, MID_M, FAR_M = 1.0, 2.5, 6.0  # depths of the test scene's three regions
 RUN_TIMEOUT_S = 120  # one preview subprocess
+CLIP_FRAMES = 3  # frames of the test sequence and videos
+CLIP_FPS = 10  # their frame rate (--fps for the sequence; the videos store it)
+CLIP_LENS = Lens(focus_m=MID_M, f_number=1.4)
 
 
 # --- Fixtures -------------------------------------------------------------------------------
@@ -104,6 +113,45 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
     np.save(folder / "c.npy", color)
     np.save(folder / "d.npy", depth)
     return Scene(color, depth, folder / "c.npy", folder / "d.npy")
+
+
+def clip_frame(i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame i of the test clip: a bright square at NEAR_M moving right over a dim texture."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    color = np.zeros((H, W, 3), np.float32)
+    color[..., 0] = (xx % 16 < 8) * 0.2 + 0.05
+    color[..., 1] = (yy % 16 < 8) * 0.2 + 0.05
+    color[..., 2] = 0.1
+    depth = np.full((H, W), FAR_M, np.float32)
+    x0 = 10 + 50 * i
+    color[45:75, x0 : x0 + 30] = (1.0, 0.9, 0.6)
+    depth[45:75, x0 : x0 + 30] = NEAR_M
+    depth[:, 120:] = MID_M  # a strip in focus, the same in every frame
+    return color, depth
+
+
+@dataclass(frozen=True)
+class Clip:
+    """The test clip as a PNG + .npy image sequence (numbered from 1001)."""
+
+    colors: list[np.ndarray]  # linear, as the loader reads the 8-bit PNGs
+    depths: list[np.ndarray]  # metres
+    args: list[str]
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
+    folder = tmp_path_factory.mktemp("sequence")
+    colors, depths = [], []
+    for i in range(CLIP_FRAMES):
+        color, depth = clip_frame(i)
+        png = folder / f"rgb_{1001 + i:04d}.png"
+        iio.imwrite(png, encode(color).astype(np.uint8))
+        np.save(folder / f"depth_{1001 + i:04d}.npy", depth)
+        colors.append(load_color(png))
+        depths.append(depth)
+    args = ["--rgb", str(folder / "rgb_%04d.png"), "--depth", str(folder / "depth_%04d.npy")]
+    return Clip(colors, depths, args)
 
 
 def preview(display: str | None, args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
@@ -257,6 +305,30 @@ def test_saved_state_is_a_cue_file_that_loads_back(scene: Scene, tmp_path: Path)
     assert track.f_number_at(0.0, 1.0) == lens.f_number
     assert cues.input.rgb == Path(args.rgb).resolve()
     assert tomllib.loads(path.read_text())["input"]["inverse_depth"] == [0.5, 20.0]
+
+
+def test_playback_loops_one_frame_per_period_and_pauses() -> None:
+    p = Playback(3, 10.0)
+    assert [p.index_at(k * 0.05) for k in range(9)] == [0, 0, 1, 1, 2, 2, 0, 0, 1]
+    assert p.index_at(0.1) == 1 and p.index_at(0.3) == 0  # exactly on a frame time
+    assert p.next_change_s(0.05) == pytest.approx(0.05)
+    p.pause(0.25)
+    assert not p.playing and p.index_at(100.0) == 2 and p.next_change_s(1.0) == math.inf
+    p.play(1.0)  # resumes from input time 0.25
+    assert p.index_at(1.0) == 2 and p.index_at(1.05) == 0
+    assert Playback(1, 24.0).next_change_s(0.0) == math.inf  # one frame never changes
+
+
+def test_sequence_fps_is_24_or_the_option(clip: Clip) -> None:
+    rgb, depth = clip.args[1], clip.args[3]
+    source = open_frames(rgb, depth, DepthConvention.metric(), loop=True)
+    try:
+        assert source.frame_count == CLIP_FRAMES
+        assert input_fps(argparse.Namespace(fps=None), source) == 24.0
+        ntsc = input_fps(argparse.Namespace(fps="24000/1001"), source)
+        assert ntsc == pytest.approx(24000 / 1001)
+    finally:
+        source.close()
 
 
 def test_scripted_events_parse_and_bad_ones_are_one_line_errors() -> None:
@@ -428,3 +500,65 @@ def test_bad_script_fails_before_opening_a_window(scene: Scene) -> None:
     result = preview(None, [*scene.args, "--focus", "2", "--click", "500,5@0"])
     assert result.returncode == 2
     assert "outside the 160x120 image" in result.stderr
+
+
+# --- Sequences and videos -------------------------------------------------------------------
+
+
+def clip_shot(
+    display: str, args: list[str], frames: int, path: Path, extra: Sequence[str] = ()
+) -> tuple[np.ndarray, str]:
+    """(screenshot codes, --stats line) after `frames` frames 0.05 s apart."""
+    lens = ["--focus", str(CLIP_LENS.focus_m), "--f-number", str(CLIP_LENS.f_number)]
+    steps = ["--fixed-dt", "0.05", "--frames", str(frames), "--stats"]
+    result = ok(preview(display, [*args, *lens, *steps, *extra, "--screenshot", str(path)]))
+    return iio.imread(path).astype(np.int16), result.stdout
+
+
+def test_sequence_plays_loops_and_pauses(
+    display: str, clip: Clip, compositor, tmp_path: Path
+) -> None:
+    expected = [
+        encode(compositor.render(c, d, CLIP_LENS))
+        for c, d in zip(clip.colors, clip.depths, strict=True)
+    ]
+    assert np.abs(expected[1] - expected[0]).max() > 100  # the frames differ clearly
+    args = [*clip.args, "--fps", str(CLIP_FPS)]
+    # t = 0.15 s: input frame 1; the passes ran for frames 0 and 1 only; S saves frame 1
+    save = ["--key", "s@0.15", "--save-dir", str(tmp_path)]
+    window, stats = clip_shot(display, args, 4, tmp_path / "one.png", save)
+    assert np.abs(window - expected[1]).max() <= 1
+    assert "frames 4, composites 2," in stats
+    saved = iio.imread(tmp_path / "rgb_1002-001.png").astype(np.int16)
+    assert np.abs(saved - expected[1]).max() <= 1
+    cues = load_cues(tmp_path / "rgb_1002-001.toml")  # names the frame's files
+    assert (cues.input.rgb.name, cues.input.depth.name) == ("rgb_1002.png", "depth_1002.npy")
+    # t = 0.4 s: frames 0, 1, 2, then 0 and 1 again (input frame 4 mod 3)
+    window, stats = clip_shot(display, args, 9, tmp_path / "wrap.png")
+    assert np.abs(window - expected[1]).max() <= 1
+    assert "frames 9, composites 5," in stats
+    # space at t = 0.25 s pauses on frame 2
+    window, stats = clip_shot(display, args, 9, tmp_path / "paused.png", ["--key", "space@0.25"])
+    assert np.abs(window - expected[2]).max() <= 1
+    assert "frames 9, composites 3," in stats
+
+
+def test_video_pair_plays_at_the_video_frame_rate(display: str, compositor, tmp_path: Path) -> None:
+    rgb, depth = tmp_path / "rgb.mkv", tmp_path / "depth.mkv"
+    frames = [clip_frame(i) for i in range(CLIP_FRAMES)]
+    writer = VideoWriter(rgb, (W, H), CLIP_FPS, "lossless")
+    for k, (color, _) in enumerate(frames):
+        writer.write(k, color)
+    writer.finish()
+    write_depth_video(depth, [np.rint(d * 1000).astype(np.uint16) for _, d in frames], CLIP_FPS)
+    source = open_frames(rgb, depth, DepthConvention.scaled(0.001))
+    try:
+        color, metres = source.read(2)
+    finally:
+        source.close()
+    expected = encode(compositor.render(color, metres, CLIP_LENS))
+    args = ["--rgb", str(rgb), "--depth", str(depth), "--depth-scale", "0.001"]
+    # t = 0.5 s at the videos' 10 fps: input frame 5 mod 3
+    window, stats = clip_shot(display, args, 11, tmp_path / "video.png")
+    assert np.abs(window - expected).max() <= 1
+    assert "frames 11, composites 6," in stats

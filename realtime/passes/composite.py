@@ -28,15 +28,14 @@ class Composite(FullscreenPass):
     outputs = ((4, "f4"),)
 
     def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object]):
-        self.ctx = ctx
-        self.size = (0, 0)
-        self.textures = []
-        self.fbo = None
-        classes = [{"COPY_TILES": 1, "TILE_FLAGS": 0}] + [
-            {"COPY_TILES": 0, "TILE_FLAGS": flags} for flags in range(TILE_FLAG_COMBINATIONS)
+        super().__init__(ctx, {**defines, "COPY_TILES": 1, "TILE_FLAGS": 0})
+        blurred = [
+            {**defines, "COPY_TILES": 0, "TILE_FLAGS": f} for f in range(TILE_FLAG_COMBINATIONS)
         ]
-        self.programs = [program(ctx, self.shader, self.vertex, {**defines, **c}) for c in classes]
-        self.vaos = [ctx.vertex_array(p, []) for p in self.programs]
+        self.programs = [self.program] + [
+            program(ctx, self.shader, self.vertex, d) for d in blurred
+        ]
+        self.vaos = [self.vao] + [ctx.vertex_array(p, []) for p in self.programs[1:]]
         taps = slight_taps().tobytes()
         for prog in self.programs:
             if "slight_taps" in prog:
