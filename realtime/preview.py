@@ -46,7 +46,7 @@ from realtime.focus import (
     rack,
 )
 from realtime.lens import MM_PER_M, Lens
-from realtime.options import add_lens_arguments, lens_from_args
+from realtime.options import add_lens_arguments, lens_from_args, parse_size
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:  # GL and numpy load only when the preview runs (keeps `--help` fast)
@@ -169,14 +169,6 @@ def _ints(text: str, sep: str, count: int) -> tuple[int, ...] | None:
     if len(parts) != count or not all(p.strip().isdigit() for p in parts):
         return None
     return tuple(int(p) for p in parts)
-
-
-def parse_size(text: str, option: str) -> tuple[int, int]:
-    """'WxH' -> (w, h), both >= 1."""
-    size = _ints(text, "x", 2)
-    if size is None or min(size) < 1:
-        raise InputError(f"{option} {text}: expected WxH in pixels, e.g. 960x540")
-    return size[0], size[1]
 
 
 def parse_script(args: argparse.Namespace) -> list[ScriptEvent]:
