@@ -36,3 +36,25 @@ def ctx(session_context: moderngl.Context) -> moderngl.Context:
 def compositor(ctx: moderngl.Context, session_compositor: Compositor) -> Compositor:
     """The session compositor, its context current for this test."""
     return session_compositor
+
+
+@pytest.fixture
+def interrupt_at_readback(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Call with n: the n-th frame readback raises KeyboardInterrupt (a simulated Ctrl-C)."""
+    import realtime.pipeline
+
+    real = realtime.pipeline.read_rgb
+
+    def arm(n: int) -> None:
+        calls = 0
+
+        def read_then_interrupt(texture):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            if calls == n:
+                raise KeyboardInterrupt
+            return real(texture)
+
+        monkeypatch.setattr(realtime.pipeline, "read_rgb", read_then_interrupt)
+
+    return arm

@@ -181,21 +181,9 @@ def test_resume_skips_frames_that_exist(
 
 
 def test_interrupt_in_the_frame_loop_leaves_only_whole_frames(
-    pair: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pair: list[str], tmp_path: Path, interrupt_at_readback
 ) -> None:
-    import realtime.pipeline
-
-    real = realtime.pipeline.read_rgb
-    calls = 0
-
-    def read_then_interrupt(texture):
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise KeyboardInterrupt
-        return real(texture)
-
-    monkeypatch.setattr(realtime.pipeline, "read_rgb", read_then_interrupt)
+    interrupt_at_readback(4)
     out = tmp_path / "seq" / "o_%04d.png"
     assert main(["render", *rack_args(pair), "-o", str(out)]) == 130
     assert files(out.parent) == ["o_0000.png", "o_0001.png", "o_0002.png"]

@@ -163,21 +163,9 @@ def test_render_from_rgb_and_depth_videos(tmp_path: Path) -> None:
 
 
 def test_interrupted_video_leaves_no_file(
-    pair: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pair: list[str], tmp_path: Path, interrupt_at_readback
 ) -> None:
-    import realtime.pipeline
-
-    real = realtime.pipeline.read_rgb
-    calls = 0
-
-    def read_then_interrupt(texture):
-        nonlocal calls
-        calls += 1
-        if calls == 6:
-            raise KeyboardInterrupt
-        return real(texture)
-
-    monkeypatch.setattr(realtime.pipeline, "read_rgb", read_then_interrupt)
+    interrupt_at_readback(6)
     before = sorted(tmp_path.iterdir())
     assert main([*clip(pair), "-o", str(tmp_path / "rack.mp4")]) == 130
     assert sorted(tmp_path.iterdir()) == before  # no video, no temporary file
