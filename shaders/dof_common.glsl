@@ -10,6 +10,9 @@
 uniform vec2 coc_params;  // (scale, bias)
 
 float coc_from_depth(float depth_m) {
+    // Depth that is not a positive number (0, negative, NaN) counts as far
+    // away, so no pixel's CoC is ever NaN; inputs are filled upstream anyway.
+    if (!(depth_m > 0.0)) return clamp(coc_params.y, -MAX_COC, MAX_COC);
     return clamp(coc_params.y + coc_params.x / depth_m, -MAX_COC, MAX_COC);
 }
 

@@ -90,3 +90,16 @@ def test_bladed_aperture_gives_polygon_bokeh(compositor) -> None:
     assert area == pytest.approx(hexagon, rel=0.06)
     assert abs(area - np.pi * radius**2) > 0.08 * np.pi * radius**2
     assert out.sum() == pytest.approx(100.0, rel=0.03)
+
+
+def test_invalid_depth_never_makes_nan_pixels(compositor) -> None:
+    """Depth the caller did not fill (0, negative, NaN, inf) counts as far; no NaN comes out."""
+    rng = np.random.default_rng(3)
+    color = rng.random((SIZE, SIZE, 3), dtype=np.float32)
+    depth = np.full((SIZE, SIZE), 2.0, np.float32)
+    depth[10:30, 10:30] = 0.0
+    depth[40:60, 40:60] = np.nan
+    depth[70:90, 70:90] = -1.0
+    depth[100:120, 100:120] = np.inf
+    out = compositor.render(color, depth, Lens(focus_m=1.0, f_number=1.4))
+    assert np.isfinite(out).all()
