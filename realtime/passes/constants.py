@@ -1,7 +1,7 @@
 """Constants shared by the passes and their shaders (injected as #defines).
 
-Every value is defined here once; `shader_defines(lens)` turns them into the
-#define block each pass compiles with.
+Every value is defined here once; `shader_defines(max_coc_px)` turns them into
+the #define block each pass compiles with.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scatt
 FLAG_SPRITES = 1  # a highlight sprite can land in the tile
 FLAG_NARROW = 2  # the CoC barely varies around the tile: bilinear upsample suffices
 FLAG_SLIGHT = 4  # the tile may hold slight-focus pixels
-TILE_FLAG_COMBINATIONS = 8  # composite programs for blurred tiles, one per flag set
+TILE_FLAG_COMBINATIONS = (FLAG_SPRITES | FLAG_NARROW | FLAG_SLIGHT) + 1  # one program per set
 
 
 def kernel_taps(rings: int = KERNEL_RINGS) -> int:
@@ -32,11 +32,15 @@ def kernel_taps(rings: int = KERNEL_RINGS) -> int:
     return 1 + 4 * rings * (rings + 1)
 
 
-def slight_tap_count() -> int:
-    """Pixels within SLIGHT_COC / 2 + 0.5 of a centre (the slight-focus window)."""
+def slight_offsets() -> list[tuple[int, int]]:
+    """Pixel offsets a disc of CoC <= SLIGHT_COC can reach a centre from.
+
+    A disc of radius r covers a pixel at distance d by clamp(r - d + 0.5, 0, 1),
+    so offsets up to SLIGHT_COC / 2 + 0.5 matter.
+    """
     reach = math.ceil(SLIGHT_COC / 2)
     span = range(-reach, reach + 1)
-    return sum(math.hypot(x, y) <= SLIGHT_COC / 2 + 0.5 for y in span for x in span)
+    return [(x, y) for y in span for x in span if math.hypot(x, y) <= SLIGHT_COC / 2 + 0.5]
 
 
 def dilate_tiles(max_coc_px: float) -> int:
@@ -57,7 +61,7 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "KERNEL_TAPS": kernel_taps(),
         "DILATE_TILES": dilate_tiles(max_coc_px),
         "SLIGHT_COC": SLIGHT_COC,
-        "SLIGHT_TAPS": slight_tap_count(),
+        "SLIGHT_TAPS": len(slight_offsets()),
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from realtime.passes.constants import KERNEL_RINGS, SLIGHT_COC, kernel_taps, slight_tap_count
+from realtime.passes.constants import KERNEL_RINGS, kernel_taps, slight_offsets
 
 
 def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.ndarray:
@@ -46,17 +46,5 @@ def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
 
 
 def slight_taps() -> np.ndarray:
-    """Rows (x, y, distance) of every pixel offset a disc of CoC <= SLIGHT_COC can reach from.
-
-    A disc of radius r covers a pixel at distance d by clamp(r - d + 0.5, 0, 1),
-    so offsets up to SLIGHT_COC / 2 + 0.5 matter.
-    """
-    reach = math.ceil(SLIGHT_COC / 2)
-    rows = [
-        (float(x), float(y), math.hypot(x, y))
-        for y in range(-reach, reach + 1)
-        for x in range(-reach, reach + 1)
-        if math.hypot(x, y) <= SLIGHT_COC / 2 + 0.5
-    ]
-    assert len(rows) == slight_tap_count()
-    return np.array(rows, dtype=np.float32)
+    """Rows (x, y, distance) of the slight-focus window (constants.slight_offsets)."""
+    return np.array([(x, y, math.hypot(x, y)) for x, y in slight_offsets()], dtype=np.float32)
