@@ -52,21 +52,19 @@ def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "realtime", *args], capture_output=True, text=True)
 
 
+def render_args(rgb: Path | str, depth: Path | str, *extra: str) -> list[str]:
+    """`rackfocus render` arguments for a colour/depth pair."""
+    return ["render", "--rgb", str(rgb), "--depth", str(depth), *extra]
+
+
+TUM_DEPTH = DATA / "tum/depth.png"
+TUM_SCALE = ("--depth-scale", "0.0002")
+
+
 def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    out = ("-o", str(tmp_path / "o.png"))
     result = run_cli(
-        [
-            "render",
-            "--rgb",
-            str(tmp_path / "missing.png"),
-            "--depth",
-            str(DATA / "tum/depth.png"),
-            "--depth-scale",
-            "0.0002",
-            "--focus",
-            "2",
-            "-o",
-            str(tmp_path / "o.png"),
-        ]
+        render_args(tmp_path / "missing.png", TUM_DEPTH, *TUM_SCALE, "--focus", "2", *out)
     )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
@@ -82,55 +80,19 @@ def bad_cases(tmp_path: Path) -> dict[str, list[str]]:
     np.save(small, np.ones((10, 10), np.float32))
     out = ["-o", str(tmp_path / "o.png")]
     return {
-        "missing file": [
-            "render",
-            "--rgb",
-            str(tmp_path / "nope.png"),
-            "--depth",
-            str(DATA / "tum/depth.png"),
-            "--depth-scale",
-            "0.0002",
-            "--focus",
-            "2",
-            *out,
-        ],
-        "corrupt file": [
-            "render",
-            "--rgb",
-            str(corrupt),
-            "--depth",
-            str(DATA / "tum/depth.png"),
-            "--depth-scale",
-            "0.0002",
-            "--focus",
-            "2",
-            *out,
-        ],
-        "size mismatch": [
-            "render",
-            "--rgb",
-            str(DATA / "tum/color.png"),
-            "--depth",
-            str(small),
-            "--focus",
-            "2",
-            *out,
-        ],
+        "missing file": render_args(
+            tmp_path / "nope.png", TUM_DEPTH, *TUM_SCALE, "--focus", "2", *out
+        ),
+        "corrupt file": render_args(corrupt, TUM_DEPTH, *TUM_SCALE, "--focus", "2", *out),
+        "size mismatch": render_args(DATA / "tum/color.png", small, "--focus", "2", *out),
         "focus inside focal length": ["render", *TUM, "--focus", "0.04", *out],
         "zero f-number": ["render", *TUM, "--focus", "2", "--f-number", "0", *out],
         "negative f-number": ["render", *TUM, "--focus", "2", "--f-number", "-2", *out],
         "unknown option value": ["render", *TUM, "--focus", "2", "--blades", "2", *out],
         "not a number": ["render", *TUM, "--focus", "two", *out],
-        "integer depth without scale": [
-            "render",
-            "--rgb",
-            str(DATA / "tum/color.png"),
-            "--depth",
-            str(DATA / "tum/depth.png"),
-            "--focus",
-            "2",
-            *out,
-        ],
+        "integer depth without scale": render_args(
+            DATA / "tum/color.png", TUM_DEPTH, "--focus", "2", *out
+        ),
         "unknown output format": ["render", *TUM, "--focus", "2", "-o", str(tmp_path / "o.gif")],
         "missing focus": ["render", *TUM, *out],
     }
