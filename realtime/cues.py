@@ -7,7 +7,7 @@
     [input]                     # paths relative to the cue file
     rgb = "color.png"
     depth = "depth.png"
-    depth_scale = 0.0002        # metres per stored unit (default 1); or
+    depth_scale = 0.0002        # metres per stored unit (default: float metres); or
                                 # disparity = FB (depth = FB / value), or
                                 # inverse_depth = [near, far] (1 = near, 0 = far)
 
@@ -27,18 +27,16 @@
 
 Every problem raises CueError with a one-line message naming the file, the line
 and the key, e.g. `show.toml:14: [[focus]] #2 key 'easing': unknown easing ...`.
+`cue_text` writes the other way: a lens and its inputs as a cue file (the
+preview's S key saves one).
 """
 
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 import typing
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 
@@ -55,50 +53,17 @@ from realtime.focus import (
     resolve_target,
 )
 from realtime.lens import Lens
+from realtime.outputs import CODECS, DEFAULT_CODEC, DEFAULT_FPS
+from realtime.outputs.video import DEFAULT_QUALITY, QUALITY_RANGE
+from realtime.sources.depth import DepthConvention
+from realtime.tomlfile import Table, TomlError, read_toml, toml_error, toml_repr, toml_value
 
-CODECS = ("h264", "prores", "lossless", "png", "exr", "tif")  # output encodings
-DEFAULT_CODEC = "h264"  # codec when [output] names none
-DEFAULT_FPS = 24.0  # frame rate when [output] names none
-DEFAULT_QUALITY = 8  # encoder quality when [output] names none
-QUALITY_RANGE = (0, 10)  # imageio-ffmpeg's quality scale, 10 best
 SECTIONS = ("lens", "input", "focus", "output")  # top-level tables a cue file may hold
 TARGET_KEYS = ("distance", "pixel", "auto")  # a [[focus]] key takes exactly one of these
 TARGET_LIST = ", ".join(TARGET_KEYS)
+DEPTH_KEYS = ("depth_scale", "disparity", "inverse_depth")  # [input] keys naming the encoding
 
-
-class CueError(InputError):
-    """A bad cue file; the message is `file:line: [section] key 'name': what is wrong`."""
-
-    def __init__(self, message: str, path: str, line: int | None, key: str | None) -> None:
-        super().__init__(message)
-        self.path = path  # the cue file, as given
-        self.line = line  # 1-based line of the problem, None if unknown
-        self.key = key  # the offending key, None for a whole section
-
-
-@dataclass(frozen=True)
-class DepthScale:
-    """Depth is stored as metres / metres_per_unit (e.g. 0.001 for millimetre PNGs)."""
-
-    metres_per_unit: float = 1.0  # metres per stored unit
-
-
-@dataclass(frozen=True)
-class Disparity:
-    """Disparity is stored: depth_m = focal_baseline / value (0 = no data)."""
-
-    focal_baseline: float  # focal length in px times baseline in metres
-
-
-@dataclass(frozen=True)
-class InverseDepth:
-    """Normalised inverse depth is stored: 1/depth = lerp(1/far_m, 1/near_m, value)."""
-
-    near_m: float  # depth of stored value 1
-    far_m: float  # depth of stored value 0
-
-
-DepthEncoding = DepthScale | Disparity | InverseDepth
+CueError = TomlError  # a cue file's problems: file, line and key in one line
 
 
 @dataclass(frozen=True)
@@ -107,7 +72,7 @@ class CueInput:
 
     rgb: Path  # colour image, resolved against the cue file's folder
     depth: Path  # depth image, same
-    encoding: DepthEncoding = DepthScale()  # how stored depth values become metres
+    convention: DepthConvention = DepthConvention()  # how stored depth values become metres
 
 
 @dataclass(frozen=True)
@@ -154,7 +119,7 @@ class Cues:
                 self.lens.with_focus(distance)
             except InputError as e:
                 line = self.focus_lines[i] if i < len(self.focus_lines) else None
-                raise _cue_error(str(self.path), line, f"[[focus]] #{i + 1}", name, str(e)) from e
+                raise toml_error(str(self.path), line, f"[[focus]] #{i + 1}", name, str(e)) from e
             keys.append(FocusKey(key.time_s, distance, key.f_number, key.easing))
         return FocusTrack(tuple(keys))
 
@@ -165,184 +130,6 @@ def _target_key_name(target: FocusTarget) -> str:
     if isinstance(target, AutoTarget):
         return "auto"
     return "distance"
-
-
-def _cue_error(path: str, line: int | None, where: str, key: str | None, msg: str) -> CueError:
-    at = f"{path}:{line}" if line is not None else path
-    what = f"{where} key '{key}'" if key is not None else where
-    return CueError(f"{at}: {what}: {msg}", path, line, key)
-
-
-# --- Line numbers ---------------------------------------------------------------------------
-# tomllib reports lines only for syntax errors, so keys are located by scanning the text:
-# a line `[name]` or `[[name]]` opens a table (array tables are numbered from 1 in order),
-# a line `key = ...` records the key in the current table. Lines inside multi-line strings
-# are skipped. Inline tables and dotted keys are not followed; their keys fall back to the
-# line of the table that holds them. The result is only used to point messages at a line.
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
-
-
-@dataclass(frozen=True)
-class KeyLines:
-    """1-based line numbers of the tables and keys of a TOML text."""
-
-    tables: Mapping[tuple[str, int], int]  # (table, index) -> header line; index 0: plain table
-    keys: Mapping[tuple[str, int, str], int]  # (table, index, key) -> line; table "" is the root
-
-    @classmethod
-    def scan(cls, text: str) -> KeyLines:
-        """Scan `text` (see the comment above for what is understood)."""
-        tables: dict[tuple[str, int], int] = {}
-        keys: dict[tuple[str, int, str], int] = {}
-        counts: dict[str, int] = {}
-        table = ("", 0)
-        in_string: str | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if in_string is not None:
-                if in_string in line:
-                    in_string = None
-                continue
-            if m := _HEADER.match(line):
-                name = m.group(2).strip("\"' ")
-                index = 0
-                if m.group(1) == "[[":
-                    index = counts[name] = counts.get(name, 0) + 1
-                table = (name, index)
-                tables.setdefault(table, number)
-            elif m := _KEY.match(line):
-                keys.setdefault((*table, m.group(1).strip("\"'")), number)
-            for quote in ('"""', "'''"):
-                if line.count(quote) % 2 == 1:
-                    in_string = quote
-        return cls(tables, keys)
-
-    def find(self, table: str, index: int, key: str | None = None) -> int | None:
-        """Line of `key` in a table (or of the table itself), falling back to the table."""
-        if key is not None:
-            if (table, index, key) in self.keys:
-                return self.keys[(table, index, key)]
-            if table == "":
-                return self.tables.get((key, 0), self.tables.get((key, 1)))
-        return self.tables.get((table, index))
-
-
-# --- Typed access to one table --------------------------------------------------------------
-
-_MISSING = object()
-
-
-class _Table:
-    """One table of the cue file: typed getters that raise CueError with file, line and key."""
-
-    def __init__(
-        self, path: str, lines: KeyLines, name: str, index: int, data: Mapping[str, object]
-    ) -> None:
-        self.path = path
-        self.lines = lines
-        self.name = name
-        self.index = index
-        self.data = data
-        self.label = f"[[{name}]] #{index}" if index else f"[{name}]"
-
-    def fail(self, key: str | None, msg: str) -> NoReturn:
-        """Raise CueError at the line of `key` (or of this table when key is None or absent)."""
-        raise _cue_error(
-            self.path, self.lines.find(self.name, self.index, key), self.label, key, msg
-        )
-
-    def check_keys(self, known: Iterable[str]) -> None:
-        """Reject the first key, in file order, that is not in `known`."""
-        known = tuple(known)
-        for key in self.data:
-            if key not in known:
-                self.fail(key, f"unknown key (expected one of {', '.join(known)})")
-
-    def has(self, key: str) -> bool:
-        """Whether the table sets `key`."""
-        return key in self.data
-
-    def number(
-        self,
-        key: str,
-        default: object = _MISSING,
-        minimum: float | None = None,
-        positive: bool = False,
-    ) -> float:
-        """A finite number (TOML integer or float) as float; optionally positive or >= minimum."""
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(key, f"expected a number, got {_toml_repr(value)}")
-        if not math.isfinite(value):
-            self.fail(key, f"expected a finite number, got {value}")
-        if positive and not value > 0:
-            self.fail(key, f"must be positive, got {value}")
-        if minimum is not None and not value >= minimum:
-            self.fail(key, f"must be >= {minimum}, got {value}")
-        return float(value)
-
-    def integer(
-        self, key: str, default: object = _MISSING, bounds: tuple[int, int] | None = None
-    ) -> int:
-        """A TOML integer, optionally within inclusive `bounds`."""
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(key, f"expected an integer, got {_toml_repr(value)}")
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            self.fail(key, f"must be in {bounds[0]}..{bounds[1]}, got {value}")
-        return value
-
-    def string(self, key: str, default: object = _MISSING) -> str:
-        """A TOML string."""
-        value = self._get(key, default)
-        if not isinstance(value, str):
-            self.fail(key, f"expected a string, got {_toml_repr(value)}")
-        return value
-
-    def choice(self, key: str, choices: Iterable[str], default: object = _MISSING) -> str:
-        """A string that must be one of `choices`; the message lists them."""
-        value = self.string(key, default)
-        choices = tuple(choices)
-        if value not in choices:
-            self.fail(key, f"unknown {key} {value!r} (expected {', '.join(choices)})")
-        return value
-
-    def int_pair(self, key: str, minimum: int) -> tuple[int, int]:
-        """A required array of two integers, each >= minimum."""
-        value = self._get(key, _MISSING)
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        ):
-            self.fail(key, f"expected two integers [a, b], got {_toml_repr(value)}")
-        if not all(v >= minimum for v in value):
-            self.fail(key, f"values must be >= {minimum}, got {_toml_repr(value)}")
-        return value[0], value[1]
-
-    def file(self, key: str, base: Path) -> Path:
-        """A required path, relative to `base`, of a file that exists."""
-        path = base / self.string(key)
-        if not path.is_file():
-            self.fail(key, f"no such file: {path}")
-        return path
-
-    def _get(self, key: str, default: object) -> typing.Any:
-        """The raw value of `key`, `default` if absent; absent without a default is an error."""
-        if key in self.data:
-            return self.data[key]
-        if default is _MISSING:
-            self.fail(key, "missing (required)")
-        return default
-
-
-def _toml_repr(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    return repr(value)
 
 
 # --- Sections -------------------------------------------------------------------------------
@@ -366,7 +153,7 @@ def _lens_field_types() -> dict[str, type]:
 LENS_KEYS = _lens_field_types()  # [lens] keys and their types: exactly Lens's fields
 
 
-def _load_lens(table: _Table) -> Lens:
+def _load_lens(table: Table) -> Lens:
     table.check_keys(LENS_KEYS)
     values: dict[str, float | int] = {}
     for key in table.data:
@@ -385,19 +172,18 @@ def _load_lens(table: _Table) -> Lens:
         table.fail(None, str(e))
 
 
-def _load_input(table: _Table, base: Path) -> CueInput:
-    encodings = ("depth_scale", "disparity", "inverse_depth")
-    table.check_keys(("rgb", "depth", *encodings))
+def _load_input(table: Table, base: Path) -> CueInput:
+    table.check_keys(("rgb", "depth", *DEPTH_KEYS))
     rgb = table.file("rgb", base)
     depth = table.file("depth", base)
-    given = [k for k in encodings if table.has(k)]
+    given = [k for k in DEPTH_KEYS if table.has(k)]
     if len(given) > 1:
-        table.fail(given[1], f"'{given[0]}' is already given; use one of {', '.join(encodings)}")
-    encoding: DepthEncoding = DepthScale()
+        table.fail(given[1], f"'{given[0]}' is already given; use one of {', '.join(DEPTH_KEYS)}")
+    convention = DepthConvention.metric()  # no key: float metres (integer depth is refused)
     if given == ["depth_scale"]:
-        encoding = DepthScale(table.number("depth_scale", positive=True))
+        convention = DepthConvention.scaled(table.number("depth_scale", positive=True))
     elif given == ["disparity"]:
-        encoding = Disparity(table.number("disparity", positive=True))
+        convention = DepthConvention.disparity(table.number("disparity", positive=True))
     elif given == ["inverse_depth"]:
         value = table.data["inverse_depth"]
         if (
@@ -405,15 +191,26 @@ def _load_input(table: _Table, base: Path) -> CueInput:
             or len(value) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
         ):
-            table.fail("inverse_depth", f"expected [near, far] in metres, got {_toml_repr(value)}")
+            table.fail("inverse_depth", f"expected [near, far] in metres, got {toml_repr(value)}")
         near, far = float(value[0]), float(value[1])
         if not (math.isfinite(far) and 0 < near < far):
             table.fail("inverse_depth", f"need 0 < near < far, got [{near}, {far}]")
-        encoding = InverseDepth(near, far)
-    return CueInput(rgb, depth, encoding)
+        convention = DepthConvention.inverse(near, far)
+    return CueInput(rgb, depth, convention)
 
 
-def _load_focus_key(table: _Table, lens: Lens) -> TargetKey:
+def _depth_lines(convention: DepthConvention) -> list[str]:
+    """The [input] line naming `convention` (none for float metres): _load_input's inverse."""
+    if convention.kind == "scaled":
+        return [f"depth_scale = {toml_value(float(convention.scale or 0))}"]
+    if convention.kind == "disparity":
+        return [f"disparity = {toml_value(float(convention.focal_baseline or 0))}"]
+    if convention.kind == "inverse":
+        return [f"inverse_depth = {toml_value([convention.near_m, convention.far_m])}"]
+    return []
+
+
+def _load_focus_key(table: Table, lens: Lens) -> TargetKey:
     table.check_keys(("time", *TARGET_KEYS, "easing", "f_number"))
     time_s = table.number("time", minimum=0.0)
     given = [k for k in TARGET_KEYS if table.has(k) and table.data[k] is not False]
@@ -433,7 +230,7 @@ def _load_focus_key(table: _Table, lens: Lens) -> TargetKey:
         target = PixelTarget(x, y)
     else:
         if table.data["auto"] is not True:
-            table.fail("auto", f"expected true, got {_toml_repr(table.data['auto'])}")
+            table.fail("auto", f"expected true, got {toml_repr(table.data['auto'])}")
         target = AutoTarget()
     name = table.string("easing", DEFAULT_EASING)
     try:
@@ -450,7 +247,7 @@ def _load_focus_key(table: _Table, lens: Lens) -> TargetKey:
     return TargetKey(time_s, target, f_number, name)
 
 
-def _load_output(table: _Table, base: Path, last_key_s: float) -> CueOutput:
+def _load_output(table: Table, base: Path, last_key_s: float) -> CueOutput:
     table.check_keys(("path", "fps", "duration", "size", "codec", "quality"))
     return CueOutput(
         path=base / table.string("path") if table.has("path") else None,
@@ -462,30 +259,11 @@ def _load_output(table: _Table, base: Path, last_key_s: float) -> CueOutput:
     )
 
 
-_SYNTAX_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-
-
 def load_cues(path: str | Path) -> Cues:
     """Read and check a cue file; every problem is a CueError naming file, line and key."""
     name = str(path)
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise CueError(f"{name}: cannot read cue file: {reason}", name, None, None) from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        m = _SYNTAX_AT.search(msg)
-        line = int(m.group(1)) if m else None
-        if m:
-            msg = f"{msg[: m.start()]} (column {m.group(2)})"
-        at = f"{name}:{line}" if line is not None else name
-        raise CueError(f"{at}: TOML syntax error: {msg}", name, line, None) from e
-
-    lines = KeyLines.scan(text)
+    data, lines = read_toml(path, "cue file")
     base = path.parent
 
     def section_error(key: str, msg: str) -> CueError:
@@ -501,10 +279,10 @@ def load_cues(path: str | Path) -> Cues:
         elif not isinstance(value, dict):
             raise section_error(key, f"expected a table, written [{key}]")
     if "input" not in data:
-        raise _cue_error(name, None, "[input]", None, "missing section (needs rgb and depth)")
+        raise toml_error(name, None, "[input]", None, "missing section (needs rgb and depth)")
 
-    def table(section: str) -> _Table:
-        return _Table(name, lines, section, 0, data.get(section, {}))
+    def table(section: str) -> Table:
+        return Table(name, lines, section, 0, data.get(section, {}))
 
     lens = _load_lens(table("lens"))
     cue_input = _load_input(table("input"), base)
@@ -512,7 +290,7 @@ def load_cues(path: str | Path) -> Cues:
     keys: list[TargetKey] = []
     focus_lines: list[int | None] = []
     for i, raw in enumerate(raw_keys, start=1):
-        key_table = _Table(name, lines, "focus", i, raw)
+        key_table = Table(name, lines, "focus", i, raw)
         focus_key = _load_focus_key(key_table, lens)
         if keys and not focus_key.time_s > keys[-1].time_s:
             key_table.fail(
@@ -523,3 +301,23 @@ def load_cues(path: str | Path) -> Cues:
 
     output = _load_output(table("output"), base, keys[-1].time_s if keys else 0.0)
     return Cues(path, lens, cue_input, tuple(keys), output, tuple(focus_lines))
+
+
+def cue_text(lens: Lens, rgb: str | Path, depth: str | Path, convention: DepthConvention) -> str:
+    """A cue file that reproduces `lens` (its focus as one key) on the inputs `rgb`, `depth`.
+
+    Paths are written absolute, so the file works wherever it is moved; load_cues
+    of the text gives back the same lens, inputs and convention.
+    """
+    lines = ["# Saved by rackfocus preview.", "[lens]"]
+    for name, value in vars(lens).items():
+        if value is not None and name != "focus_m":
+            lines.append(f"{name} = {toml_value(value)}")
+    lines += ["", "[input]"]
+    lines.append(f"rgb = {toml_value(Path(rgb).resolve())}")
+    lines.append(f"depth = {toml_value(Path(depth).resolve())}")
+    lines += _depth_lines(convention)
+    lines += ["", "[[focus]]", "time = 0.0", f"distance = {toml_value(lens.focus_m)}"]
+    if lens.artistic_blur_px is None:
+        lines.append(f"f_number = {toml_value(lens.f_number)}")
+    return "\n".join(lines) + "\n"

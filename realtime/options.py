@@ -1,8 +1,14 @@
-"""Command-line options shared by the front ends (lens)."""
+"""Command-line options shared by the front ends: the lens group and value parsers.
+
+Values are parsed here rather than by argparse `type=` so that a bad one is an
+InputError with one line, like every other input problem.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+from fractions import Fraction
 
 from realtime.errors import InputError
 from realtime.lens import Lens
@@ -83,3 +89,33 @@ def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
     if len(parts) != 2 or not all(p.isdigit() and 0 < int(p) <= MAX_SIDE for p in parts):
         raise InputError(f"{option} {text}: expected WxH in pixels, e.g. 960x540")
     return int(parts[0]), int(parts[1])
+
+
+def parse_number(text: str, option: str, what: str = "value") -> float:
+    """A finite number; InputError naming the option otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{option} {text}: {what} must be a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{option} {text}: {what} must be finite")
+    return value
+
+
+def parse_positive(text: str, option: str, what: str = "value") -> float:
+    """A finite number above 0."""
+    value = parse_number(text, option, what)
+    if value <= 0:
+        raise InputError(f"{option} {text}: {what} must be positive")
+    return value
+
+
+def parse_fps(text: str) -> float:
+    """A positive frame rate: a number, or a ratio such as 24000/1001."""
+    try:
+        value = float(Fraction(text.strip()))
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"--fps {text}: expected a number such as 24 or 24000/1001") from None
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"--fps {text}: must be positive")
+    return value

@@ -25,7 +25,6 @@ the same event handlers as the mouse and keyboard, so tests drive the real code.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -399,47 +398,17 @@ class Playback:
 # --- Saving the state -----------------------------------------------------------------------
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
-
-
 def state_cue_text(
     lens: Lens,
     args: argparse.Namespace,
     rgb: str | Path | None = None,
     depth: str | Path | None = None,
 ) -> str:
-    """A cue file (see realtime/cues.py) that reproduces `lens`, its focus and the inputs.
+    """The cue file of `lens` on the inputs (rgb, depth replace --rgb, --depth where given)."""
+    from realtime.cues import cue_text
+    from realtime.sources.options import convention_from_args
 
-    `rgb` and `depth`, where given, replace --rgb and --depth (the files of the
-    sequence frame shown, since a cue file's inputs are single files).
-    """
-    lines = ["# Saved by rackfocus preview.", "[lens]"]
-    for name, value in vars(lens).items():
-        if value is not None and name != "focus_m":
-            lines.append(f"{name} = {_toml_value(value)}")
-    lines += ["", "[input]"]
-    lines.append(f"rgb = {_toml_value(Path(rgb or args.rgb).resolve())}")
-    lines.append(f"depth = {_toml_value(Path(depth or args.depth).resolve())}")
-    if getattr(args, "depth_scale", None) is not None:
-        lines.append(f"depth_scale = {_toml_value(float(args.depth_scale))}")
-    elif getattr(args, "disparity", None) is not None:
-        lines.append(f"disparity = {_toml_value(float(args.disparity))}")
-    elif getattr(args, "inverse_depth", None) is not None:
-        near, far = (float(v) for v in args.inverse_depth.split(":"))
-        lines.append(f"inverse_depth = {_toml_value([near, far])}")
-    lines += ["", "[[focus]]", "time = 0.0", f"distance = {_toml_value(lens.focus_m)}"]
-    if lens.artistic_blur_px is None:
-        lines.append(f"f_number = {_toml_value(lens.f_number)}")
-    return "\n".join(lines) + "\n"
+    return cue_text(lens, rgb or args.rgb, depth or args.depth, convention_from_args(args))
 
 
 def next_free_stem(folder: Path, prefix: str) -> Path:
@@ -450,16 +419,6 @@ def next_free_stem(folder: Path, prefix: str) -> Path:
         if not stem.with_suffix(".png").exists() and not stem.with_suffix(".toml").exists():
             return stem
         n += 1
-
-
-def write_png_codes(path: str | Path, codes: np.ndarray) -> None:
-    """Write HxWx3 uint8 sRGB codes as a PNG; InputError naming the file on failure."""
-    import imageio.v3 as iio
-
-    try:
-        iio.imwrite(path, codes, plugin="pillow", extension=".png")
-    except OSError as e:
-        raise InputError(f"{path}: cannot write: {e.strerror or e}") from e
 
 
 # --- The window -----------------------------------------------------------------------------
@@ -899,8 +858,8 @@ class Preview:
 
     def save(self) -> None:
         """S: the composite as rendered (PNG, no overlays) and the state as a cue file."""
+        from realtime.outputs.images import write_image
         from realtime.pipeline import read_rgb
-        from realtime.sources.writers import write_image
 
         assert self.composite is not None
         rgb, depth = self.input_files()
@@ -1020,6 +979,8 @@ class Preview:
 
     def finish(self, elapsed_s: float) -> int:
         if self.args.screenshot and self.screenshot is not None:
+            from realtime.outputs.images import write_png_codes
+
             write_png_codes(self.args.screenshot, self.screenshot)
         if self.args.print_focus:
             print(f"{self.lens.focus_m:.9g}", flush=True)
@@ -1057,7 +1018,7 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.window_size:
         parse_size(args.window_size, "--window-size")
     if args.fps is not None:
-        from realtime.render import parse_fps
+        from realtime.options import parse_fps
 
         parse_fps(args.fps)
 
@@ -1102,8 +1063,9 @@ def load_frames(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, RGBDF
 
 def input_fps(args: argparse.Namespace, source: RGBDFrames) -> float:
     """--fps; else the colour video's frame rate, else the depth video's; else 24."""
-    from realtime.render import DEFAULT_FPS, parse_fps
-    from realtime.sources.frames import ColorVideo, DepthVideo
+    from realtime.options import parse_fps
+    from realtime.outputs import DEFAULT_FPS
+    from realtime.sources.video import ColorVideo, DepthVideo
 
     if args.fps is not None:
         return parse_fps(args.fps)

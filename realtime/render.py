@@ -35,19 +35,23 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
-from realtime.options import add_lens_arguments, lens_from_args, parse_size
+from realtime.options import (
+    add_lens_arguments,
+    lens_from_args,
+    parse_fps,
+    parse_number,
+    parse_positive,
+    parse_size,
+)
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:
     from realtime.cues import Cues
-    from realtime.sources.depth import DepthConvention
 
-DEFAULT_FPS = 24.0  # frames per second when nothing else sets it
 CLIP_OPTIONS = (  # options that make a render a clip (the still-image path takes none)
     "cues",
     "rack",
@@ -125,9 +129,9 @@ def _run_still(args: argparse.Namespace) -> int:
     """The original still-image render: one image pair, one focus, one image."""
     import numpy as np
 
+    from realtime.outputs.images import write_image
     from realtime.pipeline import Compositor
     from realtime.sources.options import load_inputs
-    from realtime.sources.writers import write_image
 
     _require_inputs(args)
     if args.output is None:
@@ -143,32 +147,18 @@ def _run_still(args: argparse.Namespace) -> int:
 
 def _is_still_render(args: argparse.Namespace) -> bool:
     """No clip option, a single-image output and still inputs: the original command."""
-    from realtime.outputs import is_video
-    from realtime.sources.frames import input_kind
+    from realtime.outputs import is_pattern, is_video
+    from realtime.sources.frames import are_stills
 
     if any(getattr(args, name) not in (None, False) for name in CLIP_OPTIONS):
         return False
     if args.output is not None:
         try:
-            if is_video(args.output) or _is_pattern(args.output):
+            if is_video(args.output) or is_pattern(args.output):
                 return False
         except InputError:
             return True  # the still path reports it
-    for path in (args.rgb, args.depth):
-        if path is None:
-            continue
-        try:
-            if input_kind(path) != "still":
-                return False
-        except InputError:
-            pass  # a missing file: the still path reports it
-    return True
-
-
-def _is_pattern(path: str) -> bool:
-    from realtime.sources.frames import is_pattern
-
-    return is_pattern(path)
+    return are_stills(args.rgb, args.depth)
 
 
 def _require_inputs(args: argparse.Namespace) -> None:
@@ -179,23 +169,6 @@ def _require_inputs(args: argparse.Namespace) -> None:
 
 
 # --- option values (parsed here so that a bad one is one InputError line) ---------------------
-
-
-def _number(text: str, option: str, what: str = "value") -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: {what} must be a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"{option} {text}: {what} must be finite")
-    return value
-
-
-def _positive(text: str, option: str, what: str = "value") -> float:
-    value = _number(text, option, what)
-    if value <= 0:
-        raise InputError(f"{option} {text}: {what} must be positive")
-    return value
 
 
 def parse_rack(text: str) -> tuple[float, float]:
@@ -213,17 +186,6 @@ def parse_rack(text: str) -> tuple[float, float]:
             raise InputError(f"--rack {text}: {what} must be a positive distance in metres")
         values.append(value)
     return values[0], values[1]
-
-
-def parse_fps(text: str) -> float:
-    """A positive frame rate: a number, or a ratio such as 24000/1001."""
-    try:
-        value = float(Fraction(text.strip()))
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"--fps {text}: expected a number such as 24 or 24000/1001") from None
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"--fps {text}: must be positive")
-    return value
 
 
 def parse_frames(text: str) -> tuple[int, int]:
@@ -248,38 +210,18 @@ def parse_quality(text: str) -> int:
     return check_quality(value)
 
 
-def _convention(cues: Cues) -> DepthConvention:
-    """The DepthConvention of a cue file's [input] encoding."""
-    from realtime.cues import DepthScale, Disparity, InverseDepth
-    from realtime.sources.depth import DepthConvention
-
-    encoding = cues.input.encoding
-    if isinstance(encoding, Disparity):
-        return DepthConvention.disparity(encoding.focal_baseline)
-    if isinstance(encoding, InverseDepth):
-        return DepthConvention.inverse(encoding.near_m, encoding.far_m)
-    assert isinstance(encoding, DepthScale)
-    if encoding.metres_per_unit == DepthScale().metres_per_unit:
-        return DepthConvention.metric()  # no depth_scale given: float metres (integers refused)
-    return DepthConvention.scaled(encoding.metres_per_unit)
-
-
-IMAGE_CODEC_EXTENSIONS = {"png": (".png",), "exr": (".exr",), "tif": (".tif", ".tiff")}
-
-
 def _cue_codec(cues: Cues, output: str) -> str | None:
     """The video codec a cue file's [output] codec means for its own path (None for images).
 
     An image codec (png, exr, tif) must match the path's extension. The cue file's
     default codec is h264, so a video codec with an image path is taken as unset.
     """
-    from realtime.outputs import is_video
-    from realtime.outputs.video import CODECS
+    from realtime.outputs import IMAGE_CODECS, is_video
 
     codec = cues.output.codec
-    if codec in CODECS:
+    if codec not in IMAGE_CODECS:
         return codec if is_video(output) else None
-    extensions = IMAGE_CODEC_EXTENSIONS[codec]
+    extensions = IMAGE_CODECS[codec]
     if Path(output).suffix.lower() not in extensions:
         raise InputError(
             f"{cues.path}: [output] codec {codec} writes {extensions[0]} images; give a "
@@ -319,24 +261,27 @@ def _run_clip(args: argparse.Namespace) -> int:
     from realtime.batch import Progress, Shot, render_frames
     from realtime.cues import load_cues
     from realtime.focus import DEFAULT_EASING, FocusKey, FocusTrack, easing, rack
-    from realtime.outputs import is_video, open_output
-    from realtime.outputs.video import CODECS, DEFAULT_QUALITY
+    from realtime.outputs import DEFAULT_FPS, is_video, open_output
+    from realtime.outputs.video import DEFAULT_QUALITY, VIDEO_CODECS
     from realtime.pipeline import Compositor
-    from realtime.sources.frames import ColorVideo, is_pattern, open_frames
+    from realtime.sources.frames import is_pattern, open_frames
     from realtime.sources.options import convention_from_args
+    from realtime.sources.video import ColorVideo
 
     # Every option is checked before any file is read.
     rack_m = parse_rack(args.rack) if args.rack is not None else None
-    duration = _positive(args.duration, "--duration", "S") if args.duration is not None else None
+    duration = (
+        parse_positive(args.duration, "--duration", "S") if args.duration is not None else None
+    )
     fps = parse_fps(args.fps) if args.fps is not None else None
     size = parse_size(args.size) if args.size is not None else None
     quality = parse_quality(args.quality) if args.quality is not None else None
     chunk = parse_frames(args.frames) if args.frames is not None else None
-    breathing = _number(args.breathing, "--breathing", "AMOUNT") if args.breathing else 0.0
+    breathing = parse_number(args.breathing, "--breathing", "AMOUNT") if args.breathing else 0.0
     if args.easing is not None:
         easing(args.easing)
-    if args.codec is not None and args.codec not in CODECS:
-        raise InputError(f"--codec {args.codec}: expected one of {', '.join(CODECS)}")
+    if args.codec is not None and args.codec not in VIDEO_CODECS:
+        raise InputError(f"--codec {args.codec}: expected one of {', '.join(VIDEO_CODECS)}")
 
     cues = None
     if args.cues is not None:
@@ -357,7 +302,7 @@ def _run_clip(args: argparse.Namespace) -> int:
         if given:
             raise InputError(f"{given[0]} cannot be combined with --cues (the cue file sets it)")
         cues = load_cues(args.cues)
-        rgb, depth, convention = cues.input.rgb, cues.input.depth, _convention(cues)
+        rgb, depth, convention = cues.input.rgb, cues.input.depth, cues.input.convention
         lens = cues.lens
         output = args.output if args.output is not None else cues.output.path
         if output is None:

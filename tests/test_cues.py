@@ -7,20 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from realtime.cues import (
-    CueError,
-    CueInput,
-    CueOutput,
-    Cues,
-    DepthScale,
-    Disparity,
-    InverseDepth,
-    KeyLines,
-    load_cues,
-)
+from realtime.cues import CueError, CueInput, CueOutput, Cues, cue_text, load_cues
 from realtime.errors import InputError
 from realtime.focus import AutoTarget, PixelTarget, TargetKey
 from realtime.lens import Lens
+from realtime.sources.depth import DepthConvention
+from realtime.tomlfile import KeyLines
 
 VALID = """\
 # A rack from the table to the window.
@@ -82,7 +74,7 @@ def test_valid_file_round_trips(shot: Path) -> None:
     assert cues == Cues(
         path=path,
         lens=Lens(focal_length_mm=50.0, f_number=2.0, sensor_width_mm=36.0),
-        input=CueInput(shot / "color.png", shot / "depth.png", DepthScale(0.0002)),
+        input=CueInput(shot / "color.png", shot / "depth.png", DepthConvention.scaled(0.0002)),
         focus=(
             TargetKey(0.0, 1.2),
             TargetKey(2.0, PixelTarget(320, 200), 2.8, "smoothstep"),
@@ -114,12 +106,36 @@ def test_defaults_and_other_depth_encodings(shot: Path) -> None:
     text = '[input]\nrgb = "color.png"\ndepth = "depth.png"\ndisparity = 120.5\n'
     cues = load_cues(write(shot, text))
     assert cues.lens == Lens()
-    assert cues.input.encoding == Disparity(120.5)
+    assert cues.input.convention == DepthConvention.disparity(120.5)
     assert cues.focus == ()
     assert cues.output == CueOutput()
     assert cues.focus_track().focus_at(5.0) == Lens().focus_m
     text = text.replace("disparity = 120.5", "inverse_depth = [0.5, 20]")
-    assert load_cues(write(shot, text)).input.encoding == InverseDepth(0.5, 20.0)
+    assert load_cues(write(shot, text)).input.convention == DepthConvention.inverse(0.5, 20.0)
+    assert load_cues(write(shot, text.replace("inverse_depth = [0.5, 20]", ""))).input == CueInput(
+        shot / "color.png", shot / "depth.png", DepthConvention.metric()
+    )
+
+
+@pytest.mark.parametrize(
+    "convention",
+    [
+        DepthConvention.metric(),
+        DepthConvention.scaled(0.0002),
+        DepthConvention.disparity(120.5),
+        DepthConvention.inverse(0.5, 20.0),
+    ],
+)
+def test_cue_text_loads_back_to_the_same_lens_inputs_and_convention(
+    shot: Path, convention: DepthConvention
+) -> None:
+    lens = Lens(focal_length_mm=85.0, f_number=1.4, focus_m=2.5, blades=6, max_coc_px=48.0)
+    path = write(shot, cue_text(lens, shot / "color.png", shot / "depth.png", convention))
+    cues = load_cues(path)
+    assert cues.input == CueInput(
+        (shot / "color.png").resolve(), (shot / "depth.png").resolve(), convention
+    )
+    assert cues.focus_track().lens_at(cues.lens, 0.0) == lens
 
 
 def test_duration_defaults_to_the_last_key(shot: Path) -> None:

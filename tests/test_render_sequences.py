@@ -20,8 +20,8 @@ from realtime import batch
 from realtime.cli import main
 from realtime.focus import rack
 from realtime.lens import Lens
+from realtime.outputs import images as writers
 from realtime.outputs.sequence import SequenceWriter
-from realtime.sources import writers
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import numbered_files, open_frames, resize_color
 

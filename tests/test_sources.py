@@ -19,7 +19,8 @@ import pytest
 import tifffile
 
 from realtime.errors import InputError
-from realtime.sources import writers
+from realtime.outputs import images as writers
+from realtime.outputs.images import write_image
 from realtime.sources.depth import (
     DepthConvention,
     fill_invalid_depth,
@@ -33,7 +34,6 @@ from realtime.sources.images import (
     srgb_to_linear,
 )
 from realtime.sources.options import add_input_arguments, convention_from_args, load_inputs
-from realtime.sources.writers import write_image
 
 DATA = Path(__file__).parent / "data"
 TUM_COLOR = DATA / "tum" / "color.png"

@@ -20,7 +20,8 @@ from realtime.focus import rack
 from realtime.lens import Lens
 from realtime.outputs.video import VideoWriter, encode_srgb, write_depth_video
 from realtime.sources.depth import DepthConvention
-from realtime.sources.frames import DepthVideo, VideoReader, open_frames
+from realtime.sources.frames import open_frames
+from realtime.sources.video import DepthVideo, VideoReader
 
 W, H = 160, 90
 FPS = 12

@@ -19,14 +19,20 @@ from typing import Protocol
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.outputs.images import IMAGE_CODECS
 from realtime.outputs.sequence import ImageWriter, SequenceWriter, is_pattern
 from realtime.outputs.video import (
     DEFAULT_QUALITY,
+    VIDEO_CODECS,
     VIDEO_EXTENSIONS,
     VideoWriter,
     write_depth_video,
 )
 from realtime.sources.images import PathLike
+
+CODECS = (*VIDEO_CODECS, *IMAGE_CODECS)  # every output encoding a cue file may name
+DEFAULT_CODEC = "h264"  # a cue file's codec when its [output] names none
+DEFAULT_FPS = 24.0  # frames per second of a clip when neither options, cues nor video set it
 
 
 class FrameWriter(Protocol):
@@ -90,6 +96,10 @@ def open_output(
 
 
 __all__ = [
+    "CODECS",
+    "DEFAULT_CODEC",
+    "DEFAULT_FPS",
+    "IMAGE_CODECS",
     "FrameWriter",
     "ImageWriter",
     "SequenceWriter",

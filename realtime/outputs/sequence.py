@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.outputs.images import WRITERS, write_image
 from realtime.sources.frames import check_pattern, frame_fields, is_pattern
 from realtime.sources.images import PathLike, one_line
-from realtime.sources.writers import WRITERS, write_image
 
 
 class SequenceWriter:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.outputs.images import NEW_FILE_MODE
 from realtime.sources.images import (
     SRGB_ALPHA,
     SRGB_ENCODE_KNEE,
@@ -43,7 +44,6 @@ from realtime.sources.images import (
     PathLike,
     one_line,
 )
-from realtime.sources.writers import NEW_FILE_MODE
 
 DEFAULT_QUALITY = 8  # --quality when neither the command line nor a cue file sets one
 QUALITY_RANGE = (0, 10)  # --quality bounds, 10 best
@@ -90,7 +90,7 @@ class VideoCodec:
         return ["-level", str(FFV1_LEVEL), "-g", "1", "-slicecrc", "1", *RGB_TAGS]
 
 
-CODECS: dict[str, VideoCodec] = {
+VIDEO_CODECS: dict[str, VideoCodec] = {  # --codec name -> settings
     "h264": VideoCodec("h264", "libx264", 8, "yuv420p", (".mp4", ".mov", ".mkv"), True, True),
     "prores": VideoCodec("prores", "prores_ks", 16, "yuv422p10le", (".mov",), True, False),
     "lossless": VideoCodec("lossless", "ffv1", 16, "rgb48le", (".mkv",), False, False),
@@ -107,9 +107,9 @@ def codec_for(path: PathLike, codec: str | None) -> VideoCodec:
     if ext not in DEFAULT_CODEC_FOR:
         raise InputError(f"{path}: not a video file type; use one of {', '.join(VIDEO_EXTENSIONS)}")
     name = codec if codec is not None else DEFAULT_CODEC_FOR[ext]
-    if name not in CODECS:
-        raise InputError(f"unknown codec {name!r} (expected {', '.join(CODECS)})")
-    chosen = CODECS[name]
+    if name not in VIDEO_CODECS:
+        raise InputError(f"unknown codec {name!r} (expected {', '.join(VIDEO_CODECS)})")
+    chosen = VIDEO_CODECS[name]
     if ext not in chosen.containers:
         raise InputError(
             f"{path}: codec {name} is written to {', '.join(chosen.containers)} files, not {ext}"
@@ -407,10 +407,10 @@ def write_depth_video(path: PathLike, frames: Iterable[np.ndarray], fps: float) 
 
 
 __all__ = [
-    "CODECS",
     "DEFAULT_CODEC_FOR",
     "DEFAULT_QUALITY",
     "QUALITY_RANGE",
+    "VIDEO_CODECS",
     "VIDEO_EXTENSIONS",
     "FFmpegPipe",
     "VideoCodec",

@@ -1,8 +1,8 @@
-"""Inputs and outputs: colour and depth files in, rendered images out.
+"""Inputs: colour and depth files, sequences and videos in, as linear colour and metres.
 
 images: colour as float32 linear light. depth: depth as float32 metres under a
-stated DepthConvention, hole filling and resampling. writers: atomic image
-output. options: the shared --rgb/--depth command-line options.
+stated DepthConvention, hole filling and resampling. frames and video: clips
+(sequences, video pairs). options: the shared --rgb/--depth command-line options.
 """
 
 from realtime.sources.depth import (
@@ -13,7 +13,6 @@ from realtime.sources.depth import (
 )
 from realtime.sources.images import linear_to_srgb, load_color, srgb_to_linear
 from realtime.sources.options import add_input_arguments, convention_from_args, load_inputs
-from realtime.sources.writers import write_image
 
 __all__ = [
     "DepthConvention",
@@ -26,5 +25,4 @@ __all__ = [
     "load_inputs",
     "resample_depth",
     "srgb_to_linear",
-    "write_image",
 ]

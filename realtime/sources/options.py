@@ -3,18 +3,17 @@
     --rgb PATH --depth PATH [--depth-scale S | --disparity FB | --inverse-depth NEAR:FAR]
     [--resize-depth]
 
-Option values are parsed here rather than by argparse `type=` so that a bad
-value is an InputError with one line, like every other input problem.
+Option values are parsed by realtime.options' parsers, so a bad value is one line.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.options import parse_positive
 from realtime.sources.depth import (
     DepthConvention,
     depth_for_color,
@@ -57,29 +56,19 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive(text: str, option: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{option} {text}: {what} must be a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"{option} {text}: {what} must be a positive number")
-    return value
-
-
 def convention_from_args(args: argparse.Namespace) -> DepthConvention:
     """The DepthConvention the options name; none given means float metres."""
     if getattr(args, "depth_scale", None) is not None:
-        return DepthConvention.scaled(_positive(args.depth_scale, "--depth-scale", "S"))
+        return DepthConvention.scaled(parse_positive(args.depth_scale, "--depth-scale", "S"))
     if getattr(args, "disparity", None) is not None:
-        return DepthConvention.disparity(_positive(args.disparity, "--disparity", "FB"))
+        return DepthConvention.disparity(parse_positive(args.disparity, "--disparity", "FB"))
     if getattr(args, "inverse_depth", None) is not None:
         text = args.inverse_depth
         parts = text.split(":")
         if len(parts) != 2:
             raise InputError(f"--inverse-depth {text}: expected NEAR:FAR in metres, e.g. 0.5:20")
-        near = _positive(parts[0], "--inverse-depth", "NEAR")
-        far = _positive(parts[1], "--inverse-depth", "FAR")
+        near = parse_positive(parts[0], "--inverse-depth", "NEAR")
+        far = parse_positive(parts[1], "--inverse-depth", "FAR")
         if not near < far:
             raise InputError(f"--inverse-depth {text}: NEAR must be less than FAR")
         return DepthConvention.inverse(near, far)

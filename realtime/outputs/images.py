@@ -2,6 +2,7 @@
 
 .png: 8-bit sRGB (clipped to 0..1, rounded). .exr: float32 linear RGB (OpenEXR,
 ZIP). .tif/.tiff: float32 linear RGB (tifffile). .npy: float32 linear, unclipped.
+`write_png_codes` writes display codes as they are (a window's screenshot).
 
 The file is written under a temporary name in the same folder and moved into
 place with os.replace, so an interrupted or failed write leaves either the old
@@ -68,6 +69,13 @@ WRITERS: dict[str, Callable[[str, np.ndarray], None]] = {
 }
 
 
+IMAGE_CODECS = {  # cue-file codec names of image sequences -> the extensions they write
+    "png": (".png",),
+    "exr": (".exr",),
+    "tif": (".tif", ".tiff"),
+}
+
+
 def write_image(path: PathLike, linear_rgb: np.ndarray) -> None:
     """Write HxWx3 linear RGB to `path`, format by extension, atomically.
 
@@ -95,6 +103,25 @@ def write_image(path: PathLike, linear_rgb: np.ndarray) -> None:
         )
         rgb = np.where(bad, np.float32(0), rgb)
 
+    _write_atomically(p, lambda tmp: writer(tmp, rgb))
+
+
+def write_png_codes(path: PathLike, codes: np.ndarray) -> None:
+    """Write HxWx3 uint8 display codes (already sRGB) as a PNG, atomically."""
+    import imageio.v3 as iio
+
+    p = Path(path)
+    if p.suffix.lower() != ".png":
+        raise InputError(f"{p}: must be a .png file")
+    _write_atomically(p, lambda tmp: iio.imwrite(tmp, codes, plugin="pillow", extension=".png"))
+
+
+def _write_atomically(p: Path, write: Callable[[str], None]) -> None:
+    """Run `write(tmp)` on a temporary file in p's folder, then rename it to `p`.
+
+    Folders that are missing or not writable, and I/O failures, raise InputError
+    naming the file; the temporary file never survives.
+    """
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{p}: cannot write: folder {folder} does not exist")
@@ -104,7 +131,7 @@ def write_image(path: PathLike, linear_rgb: np.ndarray) -> None:
         raise InputError(f"{p}: cannot write into folder {folder}: {one_line(e)}") from e
     os.close(fd)
     try:
-        writer(tmp, rgb)
+        write(tmp)
         mode = p.stat().st_mode & 0o7777 if p.exists() else NEW_FILE_MODE
         os.chmod(tmp, mode)  # mkstemp makes 0600; give the file the mode a plain write would
         os.replace(tmp, p)
@@ -118,4 +145,4 @@ def write_image(path: PathLike, linear_rgb: np.ndarray) -> None:
         raise
 
 
-__all__ = ["WRITERS", "write_image"]
+__all__ = ["IMAGE_CODECS", "NEW_FILE_MODE", "WRITERS", "write_image", "write_png_codes"]
