@@ -96,16 +96,13 @@ def write_rack_video(
     track: FocusTrack,
     path: Path,
 ) -> None:
-    """The rack as H.264, through the batch renderer's video writer."""
+    """The rack as H.264, through the batch renderer's frame loop and video writer."""
+    from realtime.batch import Shot, render_frames
+    from realtime.frameloop import StillFrames
     from realtime.outputs import open_output
 
     frame_count = int(round(RACK_S * FPS)) + 1
     height, width = depth.shape
     writer = open_output(path, (width, height), FPS, frame_count)
-    try:
-        for k in range(frame_count):
-            writer.write(k, compositor.render(color, depth, track.lens_at(lens, k / FPS)))
-    except BaseException:
-        writer.abort()
-        raise
-    writer.finish()
+    shot = Shot(StillFrames(color, depth), lens, track, FPS)
+    render_frames(shot, writer, range(frame_count), compositor)

@@ -1,0 +1,208 @@
+"""The frame loop every front end shares: (input frame k, lens) -> composited texture.
+
+A front end decides which frame and lens to show (the batch renderer: frame k at
+t = k / fps; the preview: the frame its playback shows at time t and the lens
+its controls give) and hands both to `FrameLoop.compose`, which
+
+    uploads the input frame only when it differs from the one in the textures
+    (a still pair is uploaded once, a sequence once per input frame), and
+    runs the pass chain only when the input frame or the lens changed,
+
+then gives the composite to its sink: a file writer (`FileSink`: readback,
+optional focus breathing, encode) or a window (the preview's display pass).
+Stage times are collected here, once, in a `StageTimes`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.focus import BREATHING_OFF, breathing_scale
+from realtime.lens import Lens
+
+if TYPE_CHECKING:
+    import moderngl
+
+    from realtime.outputs import FrameWriter
+    from realtime.pipeline import Compositor
+
+STAGES = ("input", "gpu", "readback", "breathing", "encode")  # timed stages, in loop order
+StageTimes = dict[str, float]  # seconds spent per stage
+
+
+def stage_times() -> StageTimes:
+    """Zero seconds for every stage."""
+    return dict.fromkeys(STAGES, 0.0)
+
+
+@contextmanager
+def timed(times: StageTimes, stage: str) -> Iterator[None]:
+    """Add the wall time of the block to `times[stage]`."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[stage] += time.perf_counter() - t0
+
+
+class FrameSource(Protocol):
+    """What the loop reads frames from (sources.frames.RGBDFrames, StillFrames, a test's fake)."""
+
+    def input_index(self, k: int) -> int:
+        """The input frame output frame k shows; equal indices mean equal frames."""
+        ...
+
+    def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(colour HxWx3 linear float32, depth HxW metres) of output frame k."""
+        ...
+
+
+class StillFrames:
+    """One colour and depth pair, shown at every frame."""
+
+    def __init__(self, color: np.ndarray, depth: np.ndarray) -> None:
+        self.frames = (color, depth)
+
+    def input_index(self, k: int) -> int:
+        return 0
+
+    def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.frames
+
+
+class FrameLoop:
+    """Input frames and lenses in, composites out; uploads and renders only on change.
+
+    With `sync`, the GL queue is drained (`ctx.finish()`) after the chain, so its
+    time is billed to "gpu" and not to whatever reads the result next (batch
+    renders); a window's swap syncs anyway, so the preview leaves it off.
+    """
+
+    def __init__(self, compositor: Compositor, source: FrameSource, sync: bool = False) -> None:
+        self.compositor = compositor
+        self.source = source
+        self.sync = sync
+        self.times = stage_times()
+        self.index: int | None = None  # input frame the textures hold
+        self.depth: np.ndarray | None = None  # its depth (metres), for picking and views
+        self.textures: tuple[moderngl.Texture, moderngl.Texture] | None = None
+        self.composite: moderngl.Texture | None = None
+        self.rendered: tuple[Lens, int] | None = None  # lens and input frame of the composite
+        self.composites = 0  # how often the chain ran
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of the frames; the first frame sets it."""
+        assert self.depth is not None, "no frame shown yet"
+        return self.depth.shape[1], self.depth.shape[0]
+
+    def show(self, k: int) -> bool:
+        """Upload the input frame of output frame k unless the textures hold it; True if new.
+
+        Every frame must have the first frame's size (InputError otherwise).
+        """
+        index = self.source.input_index(k)
+        if index == self.index:
+            return False
+        with timed(self.times, "input"):
+            color, depth = self.source.read(k)
+            if self.depth is not None and depth.shape != self.depth.shape:
+                h, w = depth.shape
+                width, height = self.image_size
+                raise InputError(
+                    f"input frame {index} is {w}x{h} but the first is {width}x{height}; "
+                    "every frame must have the same size"
+                )
+            self.textures = self.compositor.upload(color, depth)
+        self.index = index
+        self.depth = depth
+        return True
+
+    def compose(self, k: int, lens: Lens) -> moderngl.Texture:
+        """The composite of output frame k through `lens` (the last one if nothing changed)."""
+        self.show(k)
+        assert self.textures is not None and self.index is not None
+        if self.composite is None or self.rendered != (lens, self.index):
+            with timed(self.times, "gpu"):
+                self.composite = self.compositor.render_textures(*self.textures, lens)
+                if self.sync:
+                    self.compositor.ctx.finish()
+            self.rendered = (lens, self.index)
+            self.composites += 1
+        return self.composite
+
+
+class FileSink:
+    """Composites into a FrameWriter: readback, focus breathing, encode, each timed.
+
+    Focus breathing (`breathing` != 0) magnifies each frame about its centre by
+    `breathing_scale(lens, focus)`, bilinear, edges clamped, after the depth of
+    field: the blur is not rescaled with it (the scale is within a few per cent).
+    """
+
+    def __init__(
+        self, writer: FrameWriter, times: StageTimes, breathing: float = BREATHING_OFF
+    ) -> None:
+        self.writer = writer
+        self.times = times
+        self.breathing = breathing
+
+    def write(self, k: int, composite: moderngl.Texture, lens: Lens) -> np.ndarray:
+        """Read `composite` back and write it as frame k; returns the linear RGB written."""
+        from realtime.pipeline import read_rgb
+
+        with timed(self.times, "readback"):
+            rgb = read_rgb(composite)
+        if self.breathing != BREATHING_OFF:
+            with timed(self.times, "breathing"):
+                rgb = breathe(rgb, breathing_scale(lens, lens.focus_m, self.breathing))
+        with timed(self.times, "encode"):
+            self.writer.write(k, rgb)
+        return rgb
+
+    def finish(self) -> None:
+        with timed(self.times, "encode"):
+            self.writer.finish()
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+
+def _axis(n: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear taps (i0, i1, fraction) along one axis for a magnification about the centre."""
+    x = (np.arange(n) + 0.5 - n / 2) / scale + n / 2 - 0.5
+    x = np.clip(x, 0.0, n - 1.0)
+    i0 = np.floor(x).astype(np.int64)
+    i1 = np.minimum(i0 + 1, n - 1)
+    return i0, i1, (x - i0).astype(np.float32)
+
+
+def breathe(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """`rgb` magnified by `scale` about its centre (bilinear, edges clamped); >1 crops in."""
+    if scale == 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    y0, y1, fy = _axis(h, scale)
+    x0, x1, fx = _axis(w, scale)
+    rows = rgb[y0] * (1 - fy)[:, None, None] + rgb[y1] * fy[:, None, None]
+    out = rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+__all__ = [
+    "STAGES",
+    "FileSink",
+    "FrameLoop",
+    "FrameSource",
+    "StageTimes",
+    "StillFrames",
+    "breathe",
+    "stage_times",
+    "timed",
+]
