@@ -9,7 +9,6 @@ The geometry and state logic is tested directly, without a window.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import shutil
@@ -24,22 +23,17 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from realtime.cues import load_cues
+from realtime.cues import cue_text, load_cues
 from realtime.errors import InputError
 from realtime.focus import FocusKey, FocusTrack, pick_depth
 from realtime.lens import Lens
+from realtime.options import parse_fps
 from realtime.outputs.video import VideoWriter, write_depth_video
-from realtime.passes.display import VIEWS, Rect, letterbox, window_to_image
-from realtime.preview import (
-    BLADE_CYCLE,
-    Controls,
-    Playback,
-    fit,
-    input_fps,
-    parse_script,
-    state_cue_text,
-    step_f_number,
-)
+from realtime.preview.app import input_fps
+from realtime.preview.controls import BLADE_CYCLE, VIEWS, Controls, Playback, step_f_number
+from realtime.preview.display import Rect, letterbox, window_to_image
+from realtime.preview.script import parse_script
+from realtime.preview.window import fit
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import open_frames
 from realtime.sources.images import linear_to_srgb, load_color
@@ -288,22 +282,15 @@ def test_cue_timeline_plays_pauses_and_stops_at_its_end(scene: Scene) -> None:
 
 
 def test_saved_state_is_a_cue_file_that_loads_back(scene: Scene, tmp_path: Path) -> None:
-    args = argparse.Namespace(
-        rgb=scene.rgb,
-        depth=scene.depth_path,
-        depth_scale=None,
-        disparity=None,
-        inverse_depth="0.5:20",
-    )
     lens = Lens(focus_m=1.2345, f_number=2.8, blades=6, blade_rotation_deg=15.0)
     path = tmp_path / "state.toml"
-    path.write_text(state_cue_text(lens, args))
+    path.write_text(cue_text(lens, scene.rgb, scene.depth_path, DepthConvention.inverse(0.5, 20)))
     cues = load_cues(path)
     assert cues.lens == lens.with_focus(cues.lens.focus_m)
     track = cues.focus_track()
     assert track.focus_at(0.0) == lens.focus_m
     assert track.f_number_at(0.0, 1.0) == lens.f_number
-    assert cues.input.rgb == Path(args.rgb).resolve()
+    assert cues.input.rgb == scene.rgb.resolve()
     assert tomllib.loads(path.read_text())["input"]["inverse_depth"] == [0.5, 20.0]
 
 
@@ -324,28 +311,30 @@ def test_sequence_fps_is_24_or_the_option(clip: Clip) -> None:
     source = open_frames(rgb, depth, DepthConvention.metric(), loop=True)
     try:
         assert source.frame_count == CLIP_FRAMES
-        assert input_fps(argparse.Namespace(fps=None), source) == 24.0
-        ntsc = input_fps(argparse.Namespace(fps="24000/1001"), source)
+        assert input_fps(None, source) == 24.0
+        ntsc = input_fps(parse_fps("24000/1001"), source)
         assert ntsc == pytest.approx(24000 / 1001)
     finally:
         source.close()
 
 
 def test_scripted_events_parse_and_bad_ones_are_one_line_errors() -> None:
-    def ns(**kw: object) -> argparse.Namespace:
-        base: dict[str, object] = dict(click=[], key=[], scroll=[], resize=[], close_at=None)
-        return argparse.Namespace(**(base | kw))
-
-    events = parse_script(ns(click=["3,4@0.5"], key=["D@0"], resize=["320x240@1"], close_at=2.0))
+    events = parse_script(clicks=["3,4@0.5"], keys=["D@0"], resizes=["320x240@1"], close_at=2.0)
     assert [(e.time_s, e.kind, e.value) for e in events] == [
         (0.0, "key", "d"),
         (0.5, "click", (3, 4)),
         (1.0, "resize", (320, 240)),
         (2.0, "close", None),
     ]
-    for bad in (ns(click=["3;4@1"]), ns(click=["3,4"]), ns(key=["z@1"]), ns(resize=["0x5@1"])):
+    bad: list[dict[str, list[str]]] = [
+        {"clicks": ["3;4@1"]},
+        {"clicks": ["3,4"]},
+        {"keys": ["z@1"]},
+        {"resizes": ["0x5@1"]},
+    ]
+    for options in bad:
         with pytest.raises(InputError):
-            parse_script(bad)
+            parse_script(**options)
 
 
 # --- Real windows under Xvfb ----------------------------------------------------------------

@@ -83,9 +83,16 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     colour (see fill_invalid_depth).
     """
     convention = convention_from_args(args)
-    color = load_color(args.rgb)
-    depth = load_depth(args.depth, convention)
-    return color, depth_for_color(depth, color, args.resize_depth, str(args.depth), str(args.rgb))
+    return load_pair(args.rgb, args.depth, convention, args.resize_depth)
 
 
-__all__ = ["add_input_arguments", "convention_from_args", "load_inputs"]
+def load_pair(
+    rgb: str, depth: str, convention: DepthConvention, resize_depth: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(colour HxWx3 linear, depth HxW metres, filled) of a still pair; see load_inputs."""
+    color = load_color(rgb)
+    z = load_depth(depth, convention)
+    return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb))
+
+
+__all__ = ["add_input_arguments", "convention_from_args", "load_inputs", "load_pair"]

@@ -21,6 +21,7 @@ import moderngl
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass, Size
 from realtime.passes.constants import shader_defines
+from realtime.preview.controls import SPLIT_DEFAULT, VIEWS
 from realtime.sources.images import (
     SRGB_ALPHA,
     SRGB_ENCODE_KNEE,
@@ -28,14 +29,6 @@ from realtime.sources.images import (
     SRGB_LINEAR_SLOPE,
 )
 
-VIEWS = ("off", "depth", "coc", "peaking", "split")  # debug views, in the order D cycles them
-VIEW_LABELS = {  # what the window title calls each view
-    "off": "composite",
-    "depth": "depth",
-    "coc": "signed CoC",
-    "peaking": "focus peaking",
-    "split": "before/after",
-}
 PEAKING_THRESHOLD = 0.08  # Sobel magnitude / 4 of sRGB luma above which an edge is peaked
 IN_FOCUS_COC = 1.0  # |CoC| (px) below which the CoC view shows a pixel as in focus
 PEAKING_MAX_COC = 2.0  # only pixels with |CoC| below this (px) are peaked
@@ -44,7 +37,6 @@ NEAR_TINT = (1.0, 0.45, 0.1)  # CoC view: in front of the focal plane
 FAR_TINT = (0.2, 0.55, 1.0)  # CoC view: behind the focal plane
 FOCUS_TINT = (0.2, 0.9, 0.3)  # CoC view: |CoC| < IN_FOCUS_COC
 COC_VIEW_FLOOR = 0.35  # CoC view: brightness of black image content (shows the scene)
-SPLIT_DEFAULT = 0.5  # before/after split line, as a fraction of the image width
 
 
 def _vec3(rgb: tuple[float, float, float]) -> str:
@@ -134,7 +126,7 @@ class Display(FullscreenPass):
     which override the inputs' own filters while drawing; depth is fetched.
     """
 
-    shader = "display.frag"
+    shader = "preview/display.frag"
     outputs = ()
 
     def __init__(self, ctx: moderngl.Context, defines: Mapping[str, object] | None = None):

@@ -1,0 +1,416 @@
+"""The preview app: window events -> Controls -> frame loop -> display pass -> swap.
+
+Each turn of the loop takes the preview time t (wall clock, or frame * --fixed-dt
+in scripted runs), applies the scripted and window events due, asks `Playback`
+which input frame shows and `Controls` which lens, and hands both to the shared
+`FrameLoop` (realtime.frameloop), which uploads and runs the passes only when
+they changed. The window is redrawn only when something changed; an idle
+interactive window sleeps until the next event.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from realtime.errors import InputError
+from realtime.frameloop import FrameLoop, FrameSource, StillFrames
+from realtime.preview.controls import Controls, Playback, min_focus_m
+from realtime.preview.hud import HUD_INTERVAL_S, TITLE, FrameStats, hud_title
+from realtime.preview.options import HELP, PreviewOptions
+from realtime.preview.script import ScriptEvent, check_clicks
+from realtime.preview.window import Window, WindowEvent
+
+if TYPE_CHECKING:
+    import moderngl
+
+    from realtime.cues import Cues
+    from realtime.sources.frames import RGBDFrames
+
+IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
+MIN_WAIT_S = 1e-3  # the shortest wait for a scripted event or the next input frame
+
+
+def inverse_depth_range(depth: np.ndarray) -> tuple[float, float]:
+    """(1 / farthest, 1 / nearest) valid depth: what the depth view maps to black..white."""
+    valid = depth[np.isfinite(depth) & (depth > 0)]
+    return 1.0 / float(valid.max()), 1.0 / float(valid.min())
+
+
+class Preview:
+    """The window, its compositor and the frame loop."""
+
+    def __init__(
+        self,
+        options: PreviewOptions,
+        source: FrameSource,
+        controls: Controls,
+        playback: Playback | None = None,
+        files: Callable[[int], tuple[str | Path, str | Path]] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        """`source` gives the input frames; with a `playback` (sequence or video inputs) the
+        frame shown at time t is `playback.index_at(t)`, else frame 0. `files(index)` names
+        the input files of a frame (what S saves into the cue file)."""
+        import moderngl
+
+        from realtime.pipeline import Compositor
+        from realtime.preview.display import Display, display_defines
+
+        self.options = options
+        self.controls = controls
+        self.playback = playback
+        self.files = files or (lambda index: (options.rgb, options.depth))
+        self.script = deque(options.script)
+        self.log = log or (lambda text: print(text, flush=True))
+        assert controls.depth_m is not None
+        self.image_size = (controls.depth_m.shape[1], controls.depth_m.shape[0])
+        self.window = Window(
+            options.window_size or self.image_size,
+            TITLE,
+            vsync=options.vsync,
+            monitor=options.monitor,
+            fullscreen=options.fullscreen,
+            fit_to_screen=options.window_size is None,
+        )
+        try:
+            try:
+                self.ctx = moderngl.create_context(require=330)
+            except Exception as e:  # moderngl and glcontext raise plain Exceptions
+                raise InputError(f"the window has no OpenGL 3.3 context ({e})") from e
+            self.loop = FrameLoop(Compositor(self.ctx), source)
+            self.display = Display(self.ctx, display_defines(controls.lens.max_coc_px))
+        except BaseException:
+            self.window.destroy()
+            raise
+        self.inverse_depth_range = (0.0, 1.0)
+        self.composite: moderngl.Texture | None = None
+        self.lens = controls.lens
+        self.stats = FrameStats()
+        self.dirty = True  # the window must be redrawn
+        self.title = ""
+        self.title_at = -math.inf
+        self.screenshot: np.ndarray | None = None
+
+    # -- events --
+
+    def handle_key(self, name: str, t: float) -> None:
+        c = self.controls
+        if name in ("escape", "q"):
+            self.window.close()
+        elif name == "b":
+            c.cycle_blades()
+        elif name == "d":
+            c.cycle_view()
+        elif name == "i":
+            c.hud = not c.hud
+        elif name == "space":
+            self.toggle_play(t)
+        elif name == "f":
+            self.window.toggle_fullscreen()
+        elif name == "s":
+            try:
+                self.save()
+            except InputError as e:  # a full disk must not end the session
+                self.log(f"rackfocus: error: {e}")
+        elif name == "h":
+            self.log(HELP)
+        self.dirty = True
+
+    def toggle_play(self, t: float) -> None:
+        """Space: pause whatever plays (cues, input frames), or else play them all."""
+        c, p = self.controls, self.playback
+        if p is None:
+            if not c.toggle_play(t):
+                self.log("no cue timeline: start with --cues FILE")
+            return
+        if c.playing or p.playing:
+            c.pause(t)
+            p.pause(t)
+        else:
+            c.toggle_play(t)
+            p.play(t)
+
+    def handle(self, event: ScriptEvent | WindowEvent, t: float) -> None:
+        """Apply one scripted or window event at preview time t."""
+        from realtime.preview.display import letterbox, window_to_image
+
+        kind, value = event.kind, event.value
+        if kind == "click":
+            x, y = value
+            self.controls.click(x, y, t)
+        elif kind == "press":
+            pixel = window_to_image(
+                value, self.window.window_size, self.window.framebuffer_size, self.image_size
+            )
+            if pixel is not None:
+                self.controls.click(*pixel, t)
+        elif kind == "cursor" and self.controls.view == "split":
+            fw = self.window.framebuffer_size[0]
+            ww = max(self.window.window_size[0], 1)
+            rect = letterbox(self.image_size, self.window.framebuffer_size)
+            x = value[0] * fw / ww
+            self.controls.split = min(max((x - rect.x) / max(rect.w, 1), 0.0), 1.0)
+            self.dirty = True
+        elif kind == "key":
+            self.handle_key(value, t)
+        elif kind == "scroll":
+            self.controls.scroll(value, t)
+        elif kind == "resize":
+            self.window.resize(value)
+            self.dirty = True
+        elif kind == "close":
+            self.window.close()
+        elif kind == "redraw":
+            self.dirty = True
+
+    # -- drawing --
+
+    def compose(self, t: float) -> None:
+        """The composite at preview time t, through the frame loop (which skips what is done)."""
+        index = self.playback.index_at(t) if self.playback is not None else 0
+        if self.loop.show(index):
+            assert self.loop.depth is not None
+            self.controls.depth_m = self.loop.depth  # clicks pick focus on the frame shown
+            self.inverse_depth_range = inverse_depth_range(self.loop.depth)
+            self.dirty = True
+        self.lens = self.controls.lens_at(t)
+        composites = self.loop.composites
+        self.composite = self.loop.compose(index, self.lens)
+        self.dirty |= self.loop.composites != composites
+
+    def draw(self) -> None:
+        """Draw the composite (or a debug view) into the window's back buffer."""
+        assert self.composite is not None and self.loop.textures is not None
+        c = self.controls
+        self.display.run(
+            self.ctx.screen,
+            self.window.framebuffer_size,
+            self.composite,
+            *self.loop.textures,
+            view=c.view,
+            coc_params=self.lens.coc_scale_bias(self.image_size[0]),
+            inverse_depth_range=self.inverse_depth_range,
+            split=c.split,
+        )
+
+    def read_screen(self) -> np.ndarray:
+        """The back buffer as HxWx3 uint8, top row first (read before swapping)."""
+        w, h = self.window.framebuffer_size
+        data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3)
+        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+
+    def save(self) -> None:
+        """S: the composite as rendered (PNG, no overlays) and the state as a cue file."""
+        from realtime.cues import cue_text
+        from realtime.outputs.images import write_image
+        from realtime.pipeline import read_rgb
+
+        assert self.composite is not None and self.loop.index is not None
+        rgb, depth = self.files(self.loop.index)
+        stem = next_free_stem(self.options.save_dir, Path(rgb).stem)  # rgb_1012, not rgb_%04d
+        write_image(stem.with_suffix(".png"), read_rgb(self.composite))
+        cue = stem.with_suffix(".toml")
+        text = cue_text(self.lens, rgb, depth, self.options.convention)
+        try:
+            cue.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{cue}: cannot write: {e.strerror or e}") from e
+        self.log(f"saved {stem.with_suffix('.png')} and {cue}")
+
+    def playback_state(self) -> str:
+        """' | frame 3/10' (', paused') for sequence and video inputs; '' for stills."""
+        p = self.playback
+        if p is None:
+            return ""
+        state = "" if p.playing else ", paused"
+        return f" | frame {(self.loop.index or 0) + 1}/{p.frame_count}{state}"
+
+    def update_title(self, now: float) -> None:
+        if now - self.title_at < HUD_INTERVAL_S:
+            return
+        fps = self.stats.fps(now)
+        title = hud_title(self.options.rgb, self.lens, self.controls, fps, self.stats.frame_ms)
+        if self.controls.hud:
+            title += self.playback_state()
+        if title != self.title:
+            self.window.set_title(title)
+            self.title = title
+        self.title_at = now
+
+    # -- the loop --
+
+    def run(self) -> int:
+        """Run until the window closes (or --frames are drawn); returns the exit code."""
+        opts = self.options
+        wall0 = time.perf_counter()
+        frame = 0
+        try:
+            while True:
+                frame_start = time.perf_counter()
+                t = frame * opts.fixed_dt if opts.fixed_dt is not None else frame_start - wall0
+                self.window.poll()
+                while self.script and self.script[0].time_s <= t:
+                    self.handle(self.script.popleft(), t)
+                for event in self.window.drain():
+                    self.handle(event, t)
+                if self.window.should_close():
+                    break
+                self.controls.update(t)
+                self.compose(t)
+                last = opts.frames is not None and frame + 1 >= opts.frames
+                if self.dirty or opts.frames is not None:
+                    self.draw()
+                    if last and opts.screenshot:
+                        self.screenshot = self.read_screen()
+                    self.window.swap()
+                    self.dirty = False
+                    self.stats.swapped(time.perf_counter(), frame_start)
+                self.update_title(time.perf_counter())
+                frame += 1
+                if last:
+                    break
+                if opts.frames is None and not self.dirty and not self.controls.animating(t):
+                    now = t if opts.fixed_dt is not None else time.perf_counter() - wall0
+                    self.window.poll(self._idle_wait(now))
+            if opts.screenshot and self.screenshot is None:
+                self.draw()  # closed before the last frame: capture the state it ended in
+                self.screenshot = self.read_screen()
+            return self.finish(time.perf_counter() - wall0)
+        finally:
+            self.window.destroy()
+
+    def _idle_wait(self, t: float) -> float:
+        """How long an idle window may block: until the HUD refresh, the next scripted event
+        or the next input frame."""
+        wait = IDLE_WAIT_S
+        if self.script:
+            wait = min(wait, max(self.script[0].time_s - t, MIN_WAIT_S))
+        if self.playback is not None:
+            wait = min(wait, max(self.playback.next_change_s(t), MIN_WAIT_S))
+        return wait
+
+    def finish(self, elapsed_s: float) -> int:
+        opts = self.options
+        if opts.screenshot and self.screenshot is not None:
+            from realtime.outputs.images import write_png_codes
+
+            write_png_codes(opts.screenshot, self.screenshot)
+        if opts.print_focus:
+            print(f"{self.lens.focus_m:.9g}", flush=True)
+        if opts.stats:
+            s = self.stats
+            median = s.median_interval_ms()
+            rate = f"median frame {median:.1f} ms ({1000.0 / median:.1f} fps)"
+            fw, fh = self.window.framebuffer_size
+            print(
+                f"frames {s.frames}, composites {self.loop.composites}, {elapsed_s:.3f} s, "
+                f"{rate if s.frames > 1 else 'no frame rate'}, {fw}x{fh}, "
+                f"renderer {self.ctx.info['GL_RENDERER']}",
+                flush=True,
+            )
+        return 0
+
+
+def next_free_stem(folder: Path, prefix: str) -> Path:
+    """folder/prefix-NNN, the first number for which neither .png nor .toml exists."""
+    n = 1
+    while True:
+        stem = folder / f"{prefix}-{n:03d}"
+        if not stem.with_suffix(".png").exists() and not stem.with_suffix(".toml").exists():
+            return stem
+        n += 1
+
+
+# --- Entry point ----------------------------------------------------------------------------
+
+
+def input_fps(fps: float | None, source: RGBDFrames) -> float:
+    """`fps` (--fps); else the colour video's frame rate, else the depth video's; else 24."""
+    from realtime.outputs import DEFAULT_FPS
+    from realtime.sources.video import ColorVideo, DepthVideo
+
+    if fps is not None:
+        return fps
+    for stream in (source.color, source.depth):
+        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
+            return stream.reader.fps
+    return DEFAULT_FPS
+
+
+def sequence_files(
+    options: PreviewOptions, source: RGBDFrames
+) -> Callable[[int], tuple[str | Path, str | Path]]:
+    """The files of input frame i: --rgb and --depth, a sequence's pattern replaced by its
+    i-th file (a cue file's inputs are single files)."""
+    from realtime.sources.frames import FileStream
+
+    def files(index: int) -> tuple[str | Path, str | Path]:
+        out: list[str | Path] = [options.rgb, options.depth]
+        for i, stream in enumerate((source.color, source.depth)):
+            if isinstance(stream, FileStream) and stream.frame_count is not None:
+                out[i] = stream.paths[index]
+        return out[0], out[1]
+
+    return files
+
+
+def run_preview(options: PreviewOptions) -> int:
+    """Open the inputs and the window, run the loop; the exit code."""
+    from realtime.sources.frames import are_stills, open_frames
+    from realtime.sources.options import load_pair
+
+    cues = None
+    if options.cues:
+        from realtime.cues import load_cues
+
+        cues = load_cues(options.cues)
+    if are_stills(options.rgb, options.depth):
+        color, depth = load_pair(
+            options.rgb, options.depth, options.convention, options.resize_depth
+        )
+        return _run(options, cues, StillFrames(color, depth), depth)
+    clip = open_frames(options.rgb, options.depth, options.convention, options.resize_depth, True)
+    try:
+        _, depth = clip.read(0)
+        assert clip.frame_count is not None
+        playback = Playback(clip.frame_count, input_fps(options.fps, clip))
+        return _run(options, cues, clip, depth, playback, sequence_files(options, clip))
+    finally:
+        clip.close()
+
+
+def _run(
+    options: PreviewOptions,
+    cues: Cues | None,
+    source: FrameSource,
+    depth: np.ndarray,
+    playback: Playback | None = None,
+    files: Callable[[int], tuple[str | Path, str | Path]] | None = None,
+) -> int:
+    check_clicks(options.script, (depth.shape[1], depth.shape[0]))
+    track = cues.focus_track(depth) if cues is not None and cues.focus else None
+    focus = options.focus_m
+    if focus is None:
+        if track is not None:
+            focus = track.focus_at(track.start_s)
+        else:
+            from realtime.focus import AutoTarget, resolve_target
+
+            focus = resolve_target(AutoTarget(), depth)  # centre autofocus
+        focus = max(focus, min_focus_m(options.lens))
+    lens = options.lens.with_focus(focus)
+    controls = Controls(lens, depth, options.rack_duration_s, options.easing, track, options.view)
+    preview = Preview(options, source, controls, playback, files)
+    if options.play:
+        controls.toggle_play(0.0)
+    if options.frames is None:
+        print("rackfocus preview: press H for help", file=sys.stderr)
+    return preview.run()
