@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 import pytest
 
 from realtime.cli import main
+from realtime.sources.images import linear_to_srgb, load_color
 
 DATA = Path(__file__).parent / "data"
 TUM = [
@@ -41,11 +43,38 @@ def test_npy_in_npy_out_is_linear_and_unclipped(pair: list[str], tmp_path: Path)
     assert image.sum() == pytest.approx(150.0, rel=0.03)  # the highlight's energy, all channels
 
 
+@pytest.fixture(scope="module")
+def tum_linear(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """The TUM render the format test writes, as float32 linear RGB (.npy keeps it exactly)."""
+    out = tmp_path_factory.mktemp("tum") / "tum.npy"
+    assert main(["render", *TUM, "--focus", "1.2", "-o", str(out)]) == 0
+    image = np.load(out)
+    source = load_color(DATA / "tum/color.png")
+    assert image.shape == source.shape == (480, 640, 3) and np.isfinite(image).all()
+    # Focus at 1.2 m lies in front of the whole scene (1.5 m and beyond): every part is
+    # blurred, so fine detail drops while the light is only moved, not lost.
+    assert image.mean() == pytest.approx(source.mean(), rel=0.01)
+    assert detail(image) < 0.7 * detail(source)
+    return image
+
+
+def detail(image: np.ndarray) -> float:
+    """Mean absolute difference between horizontal neighbours: falls as an image blurs."""
+    return float(np.abs(np.diff(image, axis=1)).mean())
+
+
 @pytest.mark.parametrize("ext", ["png", "exr", "tif"])
-def test_render_writes_each_format(ext: str, tmp_path: Path) -> None:
+def test_render_writes_each_format(ext: str, tmp_path: Path, tum_linear: np.ndarray) -> None:
+    """Each format holds the same picture: float formats exactly, PNG to its 8-bit sRGB code."""
     out = tmp_path / f"tum.{ext}"
     assert main(["render", *TUM, "--focus", "1.2", "-o", str(out)]) == 0
-    assert out.stat().st_size > 1000
+    if ext == "png":
+        codes = iio.imread(out)
+        assert codes.shape == tum_linear.shape and codes.dtype == np.uint8
+        exact = linear_to_srgb(np.clip(tum_linear, 0.0, 1.0)) * 255
+        assert np.abs(codes - exact).max() <= 0.5 + 1e-3  # rounded to the nearest code
+    else:
+        np.testing.assert_array_equal(load_color(out), tum_linear)
 
 
 def run_cli(args: list[str]) -> subprocess.CompletedProcess[str]:

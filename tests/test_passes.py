@@ -1,0 +1,340 @@
+"""The setup, tiles and dilate passes against the same reductions in numpy.
+
+Each pass runs alone on a tiny hand-made input texture and is read back as
+float32 (`fbo.read(dtype="f4")`); the numpy references below restate the rules
+of shaders/setup.frag, tiles.frag and dilate.frag in array form, and a few
+hand-derived values pin the references themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+import moderngl
+import numpy as np
+import pytest
+
+from realtime.passes.base import FullscreenPass
+from realtime.passes.constants import (
+    FG_MIN,
+    FLAG_NARROW,
+    FLAG_SLIGHT,
+    FLAG_SPRITES,
+    HDR_MIN,
+    HIGHLIGHT_MIN,
+    NARROW_COC,
+    SCATTER_MIN_COC,
+    SLIGHT_COC,
+    TILE_SIZE,
+    dilate_tiles,
+    shader_defines,
+)
+from realtime.passes.dilate import Dilate
+from realtime.passes.setup import Setup
+from realtime.passes.tiles import Tiles, tile_grid
+
+MAX_COC = 64.0  # a 64 px blur reaches dilate_tiles(64) = 2 tiles out
+LUMA = np.array([0.2126, 0.7152, 0.0722])  # sums to 1: a grey's luma is its value
+# (dx, dy) of the 12 border pixels of the 4x4 block around a 2x2 block, as setup.frag lists them
+RING = [(-1, -1), (0, -1), (1, -1), (2, -1), (-1, 2), (0, 2), (1, 2), (2, 2)]
+RING += [(-1, 0), (-1, 1), (2, 0), (2, 1)]
+
+MakeTexture = Callable[[np.ndarray], moderngl.Texture]
+Passes = tuple[Setup, Tiles, Dilate]
+
+
+@pytest.fixture
+def texture(ctx: moderngl.Context) -> Iterator[MakeTexture]:
+    """Upload an HxWx4 array as an RGBA32F texture (row 0 = texel row 0); released after."""
+    made: list[moderngl.Texture] = []
+
+    def make(rgba: np.ndarray) -> moderngl.Texture:
+        h, w = rgba.shape[:2]
+        data = np.ascontiguousarray(rgba, dtype=np.float32).tobytes()
+        made.append(ctx.texture((w, h), 4, data, dtype="f4"))
+        return made[-1]
+
+    yield make
+    for tex in made:
+        tex.release()
+
+
+@pytest.fixture
+def passes(ctx: moderngl.Context) -> Iterator[Passes]:
+    defines = shader_defines(MAX_COC)
+    made = (Setup(ctx, defines), Tiles(ctx, defines), Dilate(ctx, defines))
+    yield made
+    for p in made:
+        p.release()
+
+
+def read(p: FullscreenPass, attachment: int = 0) -> np.ndarray:
+    """A pass's output as HxWx4 float32, read through its framebuffer."""
+    assert p.fbo is not None
+    w, h = p.size
+    data = p.fbo.read(components=4, attachment=attachment, dtype="f4")
+    return np.frombuffer(data, dtype=np.float32).reshape(h, w, 4)
+
+
+# --- setup ------------------------------------------------------------------------------
+
+
+def setup_reference(prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """setup.frag in numpy: (half colour, highlight), each (H+1)//2 x (W+1)//2 x 4."""
+    h, w = prepared.shape[:2]
+    hh, hw = (h + 1) // 2, (w + 1) // 2
+
+    def at(dx: int, dy: int) -> np.ndarray:
+        """prepared at 2 * texel + (dx, dy) for every half-res texel, clamped to the image."""
+        ys = np.clip(2 * np.arange(hh) + dy, 0, h - 1)
+        xs = np.clip(2 * np.arange(hw) + dx, 0, w - 1)
+        return prepared[ys[:, None], xs[None, :]].astype(np.float64)
+
+    block = np.stack([at(dx, dy) for dy in (0, 1) for dx in (0, 1)])
+    coc = block[..., 3]
+    nearest = coc.min(axis=0)
+    keep = coc - nearest <= 1.0 + 0.25 * np.abs(nearest)
+    mean = (block[..., :3] * keep[..., None]).sum(axis=0) / keep.sum(axis=0)[..., None]
+
+    ring = np.stack([at(dx, dy)[..., :3] for dx, dy in RING])
+    ring_mean, ring_min = ring.mean(axis=0), ring.min(axis=0)
+    luma = mean @ LUMA
+    peak = luma > 2.0 * (ring_mean @ LUMA) + HIGHLIGHT_MIN
+    hot = (luma > HDR_MIN) & (2.0 * (ring_min @ LUMA) < luma)
+    split = (np.abs(nearest) >= SCATTER_MIN_COC) & (peak | hot)
+    floor = np.where(hot[..., None], np.minimum(mean, ring_min), ring_mean)
+    excess = np.where(split[..., None], np.maximum(mean - floor, 0.0), 0.0)
+    return np.dstack([mean - excess, nearest]), np.dstack([excess, nearest])
+
+
+# Colours go through at most 12 float32 additions and one division on the GPU (each
+# rounding by 2^-24 relative); values stay below 8, so 1e-5 absolute covers it. The CoC
+# channel is a min of the inputs, exact.
+COLOR_TOL = {"rtol": 1e-6, "atol": 1e-5}
+
+
+def test_setup_keeps_the_nearest_coc_and_averages_only_its_depth(
+    passes: Passes, texture: MakeTexture
+) -> None:
+    """7x5 with a depth edge, |CoC| < SCATTER_MIN_COC: no highlight is split off."""
+    coc = np.array(
+        [
+            [-3.0, -3.0, -3.0, 2.0, 2.0, 2.0, 2.0],
+            [-3.0, -3.0, -1.25, 2.0, 2.0, 2.0, 2.0],
+            [-3.0, -1.0, 2.0, 2.0, 0.5, 0.5, 0.5],
+            [-2.5, -2.5, 2.0, 2.0, 0.5, 0.5, 0.5],
+            [-2.5, -2.5, 0.0, 0.0, 0.5, 0.5, -0.5],
+        ],
+        np.float32,
+    )
+    rgb = np.random.default_rng(1).uniform(0.0, 1.0, (5, 7, 3)).astype(np.float32)
+    prepared = np.dstack([rgb, coc])
+    setup = passes[0]
+    setup.run(texture(prepared))
+    half, highlight = read(setup, 0), read(setup, 1)
+    want_half, want_highlight = setup_reference(prepared)
+
+    assert half.shape == (3, 4, 4)  # odd sizes round up
+    np.testing.assert_array_equal(half[..., 3], want_half[..., 3])
+    np.testing.assert_allclose(half[..., :3], want_half[..., :3], **COLOR_TOL)
+    np.testing.assert_array_equal(highlight, want_highlight)
+    assert not highlight[..., :3].any()
+    # By hand: texel (1, 0) covers CoCs -3, 2 / -1.25, 2: the nearest is -3, the tolerance
+    # 1 + 0.25 * 3 = 1.75 keeps -1.25 (exactly at the limit) and drops both 2s.
+    assert half[0, 1, 3] == -3.0
+    np.testing.assert_allclose(half[0, 1, :3], (rgb[0, 2] + rgb[1, 2]) / 2, **COLOR_TOL)
+    # Texel (0, 1): -3, -1 / -2.5, -2.5; -1 lies 2 > 1.75 from the nearest and is dropped.
+    np.testing.assert_allclose(half[1, 0, :3], (rgb[2, 0] + rgb[3, 0] + rgb[3, 1]) / 3, **COLOR_TOL)
+    # Texel (3, 2) lies past both edges: its four taps clamp to pixel (6, 4).
+    assert half[2, 3, 3] == coc[4, 6]
+    np.testing.assert_allclose(half[2, 3, :3], rgb[4, 6], **COLOR_TOL)
+
+
+def test_setup_splits_off_isolated_highlights_of_blurred_pixels(
+    passes: Passes, texture: MakeTexture
+) -> None:
+    """Grey dots on a dark ground: split off where the CoC reaches SCATTER_MIN_COC only."""
+    dark, peak, hot = 0.05, 0.8, 5.0
+    grey = np.full((8, 16), dark, np.float32)
+    coc = np.full((8, 16), 8.0, np.float32)
+    coc[:, 12:] = 2.0  # below SCATTER_MIN_COC: dots stay in the gathered colour
+    grey[2:4, 2:4] = peak  # texel (1, 1): brighter than twice its ring, below HDR_MIN
+    grey[2:4, 6:8] = hot  # texel (3, 1): above HDR_MIN and twice the darkest ring pixel too
+    grey[1, 5] = 0.5  # in that texel's ring: its mean is no longer its darkest pixel
+    grey[2:4, 12:14] = hot  # texel (6, 1): as bright, but nearly in focus
+    prepared = np.dstack([grey, grey, grey, coc])
+    setup = passes[0]
+    setup.run(texture(prepared))
+    half, highlight = read(setup, 0), read(setup, 1)
+    want_half, want_highlight = setup_reference(prepared)
+
+    np.testing.assert_allclose(half, want_half, **COLOR_TOL)
+    np.testing.assert_allclose(highlight, want_highlight, **COLOR_TOL)
+    np.testing.assert_array_equal(half[..., 3], highlight[..., 3])
+    assert np.argwhere(highlight[..., :3].any(axis=2)).tolist() == [[1, 1], [1, 3]]
+    # By hand: the peak keeps its ring's mean (dark); the hot dot keeps its darkest ring pixel.
+    np.testing.assert_allclose(highlight[1, 1, :3], peak - dark, **COLOR_TOL)
+    np.testing.assert_allclose(highlight[1, 3, :3], hot - dark, **COLOR_TOL)
+    np.testing.assert_allclose(half[1, 1, :3], dark, **COLOR_TOL)
+    np.testing.assert_allclose(half[1, 6, :3], hot, **COLOR_TOL)  # not split
+
+
+# --- tiles ------------------------------------------------------------------------------
+
+
+def tiles_reference(half: np.ndarray, highlight: np.ndarray, full: tuple[int, int]) -> np.ndarray:
+    """tiles.frag in numpy: per tile (min CoC, max CoC, largest sprite |CoC|, 0)."""
+    gw, gh = tile_grid(*full)
+    step = TILE_SIZE // 2  # half-res texels per tile side
+    out = np.zeros((gh, gw, 4), np.float32)
+    for ty in range(gh):
+        for tx in range(gw):
+            block = np.s_[ty * step : (ty + 1) * step, tx * step : (tx + 1) * step]
+            coc = half[block][..., 3]
+            lit = highlight[block][..., :3].sum(axis=-1) > 0
+            sprite = np.abs(highlight[block][..., 3][lit]).max(initial=0.0)
+            out[ty, tx] = (min(coc.min(), MAX_COC), max(coc.max(), -MAX_COC), sprite, 0.0)
+    return out
+
+
+@pytest.mark.parametrize("full", [(40, 24), (33, 17)])
+def test_tiles_hold_the_coc_range_and_largest_sprite(
+    passes: Passes, texture: MakeTexture, full: tuple[int, int]
+) -> None:
+    """A full-res size that is not a multiple of TILE_SIZE: the last tiles are partial."""
+    w, h = (full[0] + 1) // 2, (full[1] + 1) // 2
+    rng = np.random.default_rng(2)
+    # Quarter-pixel CoCs: exact in float32, so min and max compare exactly.
+    coc = np.round(rng.uniform(-MAX_COC, MAX_COC, (h, w)) * 4) / 4
+    half = np.dstack([rng.uniform(0, 1, (h, w, 3)), coc])
+    highlight = np.zeros((h, w, 4))
+    highlight[..., 3] = coc
+    lit = rng.uniform(size=(h, w)) < 0.1
+    highlight[lit, :3] = rng.uniform(0.1, 2.0, (int(lit.sum()), 3))
+    # Tile (0, 0): one lit texel (CoC -40) beside an unlit one whose larger CoC must not count.
+    highlight[:8, :8, :3] = 0.0
+    highlight[0, 0, 3] = -MAX_COC
+    highlight[0, 1] = (0.5, 0.0, 0.0, -40.0)
+    # The last texel lies in the last, partial tile (a single texel for 33x17).
+    half[h - 1, w - 1, 3] = highlight[h - 1, w - 1, 3] = MAX_COC
+    highlight[h - 1, w - 1, :3] = (0.0, 1.0, 0.0)
+    tiles = passes[1]
+    tiles.run(texture(half), texture(highlight), full)
+    got = read(tiles)
+    want = tiles_reference(half, highlight, full)
+
+    assert got.shape == (*tile_grid(*full)[::-1], 4)
+    np.testing.assert_array_equal(got, want)
+    assert got[0, 0, 2] == 40.0
+    assert got[-1, -1, 1] == got[-1, -1, 2] == MAX_COC
+
+
+# --- dilate -----------------------------------------------------------------------------
+
+
+def dilate_reference(tiles: np.ndarray) -> np.ndarray:
+    """dilate.frag in numpy: per tile (fg radius, bg radius, flags, 0)."""
+    gh, gw = tiles.shape[:2]
+    d = dilate_tiles(MAX_COC)
+    out = np.zeros((gh, gw, 4))
+    for ty in range(gh):
+        for tx in range(gw):
+            own_lo, own_hi = tiles[ty, tx, :2]
+            fg = max(-own_lo, 0.0) / 2
+            bg = max(abs(own_lo), abs(own_hi)) / 2
+            sprites, lo, hi = False, own_lo, own_hi
+            for dy in range(-d, d + 1):
+                for dx in range(-d, d + 1):
+                    ny, nx = ty + dy, tx + dx
+                    if not (0 <= ny < gh and 0 <= nx < gw):
+                        continue
+                    n_lo, n_hi, n_sprite = tiles[ny, nx, :3]
+                    gap = TILE_SIZE * math.hypot(max(abs(dx) - 1, 0), max(abs(dy) - 1, 0))
+                    if n_lo < -SLIGHT_COC and -n_lo / 2 > gap:
+                        fg = max(fg, -n_lo / 2)
+                    if n_lo < own_hi and max(n_hi, 0.0) / 2 > gap:
+                        bg = max(bg, n_hi / 2)
+                    sprites |= n_sprite / 2 > gap
+                    if max(abs(dx), abs(dy)) <= 1:
+                        lo, hi = min(lo, n_lo), max(hi, n_hi)
+            least_blur = min(abs(lo), abs(hi)) if lo > 0 or hi < 0 else 0.0
+            narrow = hi - lo < NARROW_COC + 0.25 * least_blur
+            all_sharp = lo > -FG_MIN and hi < FG_MIN
+            slight = not (hi < -SLIGHT_COC or lo > SLIGHT_COC or all_sharp)
+            flags = FLAG_SPRITES * sprites | FLAG_NARROW * narrow | FLAG_SLIGHT * slight
+            out[ty, tx] = (fg, bg, flags, 0.0)
+    return out
+
+
+def tile_ranges(ranges: dict[tuple[int, int], tuple[float, float, float]]) -> np.ndarray:
+    """A 5x4 tile grid, in focus (CoC 0 to 0.5) except at the given (x, y) tiles."""
+    tiles = np.zeros((4, 5, 4), np.float32)
+    tiles[..., 1] = 0.5
+    for (x, y), value in ranges.items():
+        tiles[y, x, :3] = value
+    return tiles
+
+
+def run_dilate(passes: Passes, texture: MakeTexture, tiles: np.ndarray) -> np.ndarray:
+    """Dilate `tiles`, check the result against the numpy reference and return it."""
+    dilate = passes[2]
+    dilate.run(texture(tiles))
+    got = read(dilate)
+    want = dilate_reference(tiles)
+    # Every input is a multiple of 1/4, so radii (halves of inputs) compare exactly.
+    np.testing.assert_array_equal(got, want)
+    return got
+
+
+def test_dilate_spreads_blur_to_the_tiles_it_reaches(passes: Passes, texture: MakeTexture) -> None:
+    assert dilate_tiles(MAX_COC) == 2
+    tiles = tile_ranges(
+        {
+            (0, 1): (-40.0, 0.5, 0.0),  # foreground, radius 20 px
+            (4, 1): (2.0, 50.0, 0.0),  # background radius 25 px; its nearest CoC is 2
+            (3, 1): (1.0, 10.0, 0.0),  # farthest CoC 10 > 2: the background beside reaches it
+            (2, 0): (0.0, 6.0, 0.0),  # likewise (6 > 2), two tiles over: 16 px gap < 25 px
+            (4, 3): (-3.0, 0.5, 0.0),  # slight foreground: does not spread
+            (2, 3): (0.0, 0.5, 20.0),  # a sprite of radius 10 px
+        }
+    )
+    got = run_dilate(passes, texture, tiles)
+    fg, bg, flags = got[..., 0], got[..., 1], got[..., 2].astype(int)
+
+    # The foreground reaches every tile one tile over (gap 0) and two tiles straight over
+    # (gap 16 px < 20), not two tiles diagonally (16 * sqrt 2 = 22.6 px) nor three over.
+    np.testing.assert_array_equal(
+        fg,
+        [
+            [20, 20, 20, 0, 0],
+            [20, 20, 20, 0, 0],
+            [20, 20, 20, 0, 0],
+            [20, 20, 0, 0, 1.5],
+        ],
+    )
+    assert bg[1, 3] == 25.0  # holds a pixel (10) farther than the background's nearest (2)
+    assert bg[0, 2] == 25.0  # likewise, two tiles over
+    assert bg[2, 4] == 0.25  # in focus (farthest 0.5 < 2): a blurred background stays behind
+    sprites = (flags & FLAG_SPRITES) > 0
+    np.testing.assert_array_equal(sprites[2:, 1:4], True)  # one tile around the sprite
+    assert sprites.sum() == 6  # 10 px does not cross a 16 px gap
+
+
+def test_dilate_flags_narrow_and_slight_tiles(passes: Passes, texture: MakeTexture) -> None:
+    tiles = tile_ranges({})
+    tiles[:2, :2, :2] = 10.0  # far, evenly blurred
+    tiles[:2, 2, :2] = (10.0, 13.0)  # spread 3 < 1 + 10 / 4 beside the blur of 10
+    tiles[:2, 4, :2] = (0.0, 0.25)
+    tiles[2:, :2, :2] = -10.0  # near, evenly blurred
+    got = run_dilate(passes, texture, tiles)
+    flags = got[..., 2].astype(int)
+    narrow, slight = (flags & FLAG_NARROW) > 0, (flags & FLAG_SLIGHT) > 0
+
+    assert not (flags & FLAG_SPRITES).any()
+    assert narrow[0, 0] and not slight[0, 0]  # all 10: one blur, none near the focus band
+    assert narrow[0, 1]  # 10..13 around it: within 1 + 0.25 * 10
+    assert not narrow[0, 2] and slight[0, 2]  # 0..13 around it: blur meets focus
+    assert narrow[0, 4] and not slight[0, 4]  # all in focus (0..0.5)
+    assert narrow[3, 0] and not slight[3, 0]  # all -10: the near side likewise
+    assert not narrow[2, 1] and slight[2, 1]  # -10 beside +10
