@@ -11,6 +11,7 @@ readback):
 
     input      decode the input frame and upload it; skipped while the input frame
                does not change (a still pair is uploaded once)
+    condition  depth conditioning on the GPU (sensor depth; 0 s when off)
     gpu        the depth-of-field pass chain, up to ctx.finish(); skipped while
                neither the input frame nor the lens changes
     readback   the composite texture to numpy (float32)
@@ -91,13 +92,14 @@ class BatchStats:
         ]
         labels = {
             "input": "input (decode + upload)",
+            "condition": "depth conditioning",
             "gpu": "gpu (pass chain)",
             "readback": "readback",
             "breathing": "breathing (numpy)",
             "encode": "encode (writer wait)",
         }
         for stage in STAGES:
-            if stage == "breathing" and self.seconds[stage] == 0:
+            if stage in ("condition", "breathing") and self.seconds[stage] == 0:
                 continue
             per = 1000 * self.seconds[stage] / self.rendered if self.rendered else 0.0
             lines.append(

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     import moderngl
 
     from realtime.outputs import FrameWriter
+    from realtime.passes.depth import DepthConditioner
     from realtime.pipeline import Compositor
 
-STAGES = ("input", "gpu", "readback", "breathing", "encode")  # timed stages, in loop order
+STAGES = ("input", "condition", "gpu", "readback", "breathing", "encode")  # in loop order
 StageTimes = dict[str, float]  # seconds spent per stage
 
 
@@ -84,10 +85,24 @@ class FrameLoop:
     renders); a window's swap syncs anyway, so the preview leaves it off.
     """
 
-    def __init__(self, compositor: Compositor, source: FrameSource, sync: bool = False) -> None:
+    def __init__(
+        self,
+        compositor: Compositor,
+        source: FrameSource,
+        sync: bool = False,
+        condition_depth: bool = False,
+    ) -> None:
+        """With `condition_depth`, sensor depth is conditioned on the GPU as it is uploaded
+        (realtime.passes.depth): holes filled, noise and flicker averaged out, edges snapped
+        to colour edges."""
         self.compositor = compositor
         self.source = source
         self.sync = sync
+        self.conditioner: DepthConditioner | None = None
+        if condition_depth:
+            from realtime.passes.depth import DepthConditioner
+
+            self.conditioner = DepthConditioner(compositor.ctx)
         self.times = stage_times()
         self.index: int | None = None  # input frame the textures hold
         self.depth: np.ndarray | None = None  # its depth (metres), for picking and views
@@ -110,6 +125,14 @@ class FrameLoop:
         index = self.source.input_index(k)
         if index == self.index:
             return False
+        if self.conditioner is not None and self.index != index - 1:
+            self._warm_up(k, index)
+        self.textures = self._upload(k, index)
+        self.index = index
+        return True
+
+    def _upload(self, k: int, index: int) -> tuple[moderngl.Texture, moderngl.Texture]:
+        """Output frame k (input frame `index`) into the textures, depth conditioned if on."""
         with timed(self.times, "input"):
             color, depth = self.source.read(k)
             if self.depth is not None and depth.shape != self.depth.shape:
@@ -119,10 +142,23 @@ class FrameLoop:
                     f"input frame {index} is {w}x{h} but the first is {width}x{height}; "
                     "every frame must have the same size"
                 )
-            self.textures = self.compositor.upload(color, depth)
-        self.index = index
-        self.depth = depth
-        return True
+            self.depth = depth
+            color_tex, depth_tex = self.compositor.upload(color, depth)
+        if self.conditioner is None:
+            return color_tex, depth_tex
+        with timed(self.times, "condition"):
+            conditioned = self.conditioner.run(color_tex, depth_tex, index)
+            if self.sync:
+                self.compositor.ctx.finish()
+        return color_tex, conditioned
+
+    def _warm_up(self, k: int, index: int) -> None:
+        """Condition the input frames before `index` that its temporal window reads, so
+        that frame `index` is the same wherever a render starts (chunks equal wholes)."""
+        from realtime.passes.depth import TEMPORAL_FRAMES
+
+        for back in range(min(TEMPORAL_FRAMES, index), 0, -1):
+            self._upload(k - back, index - back)
 
     def compose(self, k: int, lens: Lens) -> moderngl.Texture:
         """The composite of output frame k through `lens` (the last one if nothing changed)."""

@@ -1,0 +1,223 @@
+"""Depth conditioning: sensor depth made fit for the chain, on the GPU, before `prepare`.
+
+Sensor depth (RealSense, Kinect, phones) has holes, noise that grows with
+distance squared, edges a pixel or two off the colour edges, and flicker from
+frame to frame; blur driven by it raw shows halos at edges and shimmers. Three
+steps, each a pass (shaders/depth_*.frag), all in inverse depth w = 1/z:
+
+    fill      a pyramid: `DepthReduce` keeps the farthest valid w of each 2x2
+              block, level by level; `DepthFill` gives each hole, from the coarsest
+              level back up, the value of the smallest block around it with data
+    refine    `DepthRefine`: denoise flat windows, snap depth edges to colour edges
+    temporal  `DepthTemporal`: average each pixel over up to TEMPORAL_FRAMES earlier
+              refined frames where its colour and depth did not change
+
+`DepthConditioner` runs them. Frame k's output depends on the raw frames
+k - TEMPORAL_FRAMES .. k only (the temporal pass reads refined frames, never
+earlier outputs), so a clip chunk equals the same frames of a whole render as
+long as the frame loop first feeds the TEMPORAL_FRAMES frames before a chunk's
+start (realtime.frameloop does).
+"""
+
+from __future__ import annotations
+
+import moderngl
+
+from realtime.passes.base import FullscreenPass, Size
+
+REFINE_RADIUS = 2  # px: the refine window is (2 r + 1)^2; sensor edges miss colour by 1-2 px
+REFINE_SIGMA_PX = 1.5  # px: spatial gaussian of the refine window's means
+EDGE_REL = 0.02  # smallest depth step (share of w) treated as an edge
+EDGE_SEPARATION = 3.0  # an edge's near and far sets lie this many spreads apart (noise: 1.3)
+SNAP_MARGIN = 0.002  # squared sqrt-colour distance by which one side must look closer
+TEMPORAL_FRAMES = 4  # earlier frames the temporal pass averages over (four named samplers)
+TEMPORAL_COLOR_SIGMA = 0.04  # sqrt-colour change at which an earlier frame's weight is 0.61
+TEMPORAL_REL = 0.05  # an earlier frame whose w differs by more than this share is ignored
+
+
+def conditioning_defines() -> dict[str, object]:
+    """The #defines of the conditioning passes, from the constants above."""
+    return {
+        "REFINE_RADIUS": REFINE_RADIUS,
+        "REFINE_SIGMA_PX": REFINE_SIGMA_PX,
+        "EDGE_REL": EDGE_REL,
+        "EDGE_SEPARATION": EDGE_SEPARATION,
+        "SNAP_MARGIN": SNAP_MARGIN,
+        "TEMPORAL_FRAMES": TEMPORAL_FRAMES,
+        "TEMPORAL_COLOR_SIGMA": TEMPORAL_COLOR_SIGMA,
+        "TEMPORAL_REL": TEMPORAL_REL,
+    }
+
+
+class _Target:
+    """One texture and its framebuffer."""
+
+    def __init__(self, ctx: moderngl.Context, size: Size, components: int) -> None:
+        self.texture = ctx.texture(size, components, dtype="f4")
+        self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self.texture.repeat_x = self.texture.repeat_y = False
+        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
+
+    def release(self) -> None:
+        self.fbo.release()
+        self.texture.release()
+
+
+class _TargetPass(FullscreenPass):
+    """A pass that draws into targets it keeps in a list (pyramid levels, a ring)."""
+
+    outputs = ()
+    components = 1
+
+    def __init__(self, ctx: moderngl.Context, defines: dict[str, object]) -> None:
+        super().__init__(ctx, defines)
+        self.targets: list[_Target] = []
+
+    def _targets(self, sizes: list[Size]) -> list[_Target]:
+        if [t.texture.size for t in self.targets] != sizes:
+            self.release_targets()
+            self.targets = [_Target(self.ctx, s, self.components) for s in sizes]
+        return self.targets
+
+    def _draw(self, target: _Target, inputs: dict[str, moderngl.Texture]) -> moderngl.Texture:
+        for unit, (name, tex) in enumerate(inputs.items()):
+            tex.use(unit)
+            self.set(name, unit)
+        target.fbo.use()
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        return target.texture
+
+    def release_targets(self) -> None:
+        for t in self.targets:
+            t.release()
+        self.targets = []
+
+
+def pyramid_sizes(size: Size) -> list[Size]:
+    """Sizes of the levels below `size`, each half (rounded up) of the last, down to 1x1."""
+    sizes = []
+    w, h = size
+    while (w, h) != (1, 1):
+        w, h = (w + 1) // 2, (h + 1) // 2
+        sizes.append((w, h))
+    return sizes
+
+
+class DepthReduce(_TargetPass):
+    """Pyramid levels below full res, R32F: the farthest valid inverse depth of each 2x2
+    block of the level above (0: none valid).
+
+    Compiled twice: the first level reads raw depth in metres (RAW_METRES), the
+    others inverse depth.
+    """
+
+    shader = "depth_reduce.frag"
+
+    def __init__(self, ctx: moderngl.Context, defines: dict[str, object], raw: bool) -> None:
+        super().__init__(ctx, {**defines, "RAW_METRES": int(raw)})
+
+    def run(self, finer: moderngl.Texture, index: int) -> moderngl.Texture:
+        return self._draw(self.targets[index], {"finer": finer})
+
+
+class DepthFill(_TargetPass):
+    """Filled levels, R32F inverse depth: a texel without data takes its parent's value.
+
+    Compiled twice: full res reads raw depth in metres (RAW_METRES), the coarser
+    levels the reduce pass's inverse depth.
+    """
+
+    shader = "depth_fill.frag"
+
+    def __init__(self, ctx: moderngl.Context, defines: dict[str, object], raw: bool) -> None:
+        super().__init__(ctx, {**defines, "RAW_METRES": int(raw)})
+
+    def run(
+        self, level: moderngl.Texture, parent: moderngl.Texture, index: int
+    ) -> moderngl.Texture:
+        return self._draw(self.targets[index], {"level": level, "parent": parent})
+
+
+class DepthRefine(_TargetPass):
+    """A ring of full-res RGBA32F targets: rgb = sqrt of linear colour, a = inverse depth.
+
+    Frame k is refined into slot k mod (TEMPORAL_FRAMES + 1), so the temporal pass
+    finds the earlier frames where they were refined.
+    """
+
+    shader = "depth_refine.frag"
+    components = 4
+
+    def run(self, color: moderngl.Texture, filled: moderngl.Texture, slot: int) -> moderngl.Texture:
+        ring = self._targets([color.size] * (TEMPORAL_FRAMES + 1))
+        return self._draw(ring[slot], {"color": color, "filled": filled})
+
+
+class DepthTemporal(FullscreenPass):
+    """Full-res R32F: conditioned depth in metres, the chain's depth input."""
+
+    shader = "depth_temporal.frag"
+    outputs = ((1, "f4"),)
+    filter = moderngl.NEAREST
+
+    def run(self, current: moderngl.Texture, history: list[moderngl.Texture]) -> moderngl.Texture:
+        """`history`: refined frames k-1, k-2, ... (at most TEMPORAL_FRAMES)."""
+        inputs = {"current": current}
+        for j, tex in enumerate(history[:TEMPORAL_FRAMES]):
+            inputs[f"history{j}"] = tex
+        self.draw(current.size, inputs, {"history_count": len(inputs) - 1})
+        return self.output
+
+
+class DepthConditioner:
+    """Raw depth (metres, NaN or <= 0 = no data) and colour in, conditioned depth out."""
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        defines = conditioning_defines()
+        self.ctx = ctx
+        self.reduce_raw = DepthReduce(ctx, defines, raw=True)
+        self.reduce = DepthReduce(ctx, defines, raw=False)
+        self.fill_raw = DepthFill(ctx, defines, raw=True)
+        self.fill = DepthFill(ctx, defines, raw=False)
+        self.refine = DepthRefine(ctx, defines)
+        self.temporal = DepthTemporal(ctx, defines)
+        self.empty = ctx.texture((1, 1), 1, dtype="f4")  # the parent of a 1x1 frame: no data
+        self.history: list[int] = []  # frame numbers held in the refine ring, newest first
+
+    @property
+    def passes(self) -> list[FullscreenPass]:
+        return [self.reduce_raw, self.reduce, self.fill_raw, self.fill, self.refine, self.temporal]
+
+    def filled(self, depth: moderngl.Texture) -> moderngl.Texture:
+        """Inverse depth with every hole filled from the farthest data around it."""
+        sizes = pyramid_sizes(depth.size)  # levels 1..n; level n is 1x1
+        self.reduce_raw._targets(sizes[:1])
+        self.reduce._targets(sizes[1:])
+        self.fill_raw._targets([depth.size])
+        self.fill._targets(sizes[:-1])
+        levels = [depth]  # level 0: raw metres; below: inverse depth
+        for i in range(len(sizes)):
+            reduce = self.reduce_raw if i == 0 else self.reduce
+            levels.append(reduce.run(levels[-1], 0 if i == 0 else i - 1))
+        parent = levels[-1] if sizes else self.empty
+        for i in range(len(sizes) - 1, 0, -1):  # levels n-1 .. 1
+            parent = self.fill.run(levels[i], parent, i - 1)
+        return self.fill_raw.run(depth, parent, 0)
+
+    def run(self, color: moderngl.Texture, depth: moderngl.Texture, frame: int) -> moderngl.Texture:
+        """Condition frame number `frame` (R32F metres out). Earlier frames count only if
+        they were frame - 1, frame - 2, ...: a jump (a seek, a loop) starts afresh."""
+        slot = frame % (TEMPORAL_FRAMES + 1)
+        current = self.refine.run(color, self.filled(depth), slot)
+        if not self.history or self.history[0] != frame - 1:
+            self.history = []
+        ring = self.refine.targets
+        earlier = [ring[f % (TEMPORAL_FRAMES + 1)].texture for f in self.history]
+        out = self.temporal.run(current, earlier)
+        self.history = [frame, *self.history][:TEMPORAL_FRAMES]
+        return out
+
+    def release(self) -> None:
+        for p in self.passes:
+            p.release()
+        self.empty.release()

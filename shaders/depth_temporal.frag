@@ -1,0 +1,37 @@
+// Depth temporal (full resolution): the refined depth averaged with the same
+// pixel's refined depth in up to four previous frames, each weighted
+// by how little the pixel's colour and depth changed since: a static pixel
+// averages the whole window (noise and flicker fall), a pixel something moved
+// over keeps its current depth (no ghost trail). The output is a function of
+// the refined frames k - 4 .. k only, never of earlier outputs,
+// so a clip's frame k is the same whether rendering starts at k or before it.
+uniform sampler2D current;  // frame k: rgb sqrt colour, a inverse depth (DepthRefine's output)
+// Frames k-1 .. k-4 in the same layout; sampler arrays cannot be indexed by a loop
+// counter in GLSL 3.30, so the history is four named samplers (TEMPORAL_FRAMES <= 4).
+uniform sampler2D history0;
+uniform sampler2D history1;
+uniform sampler2D history2;
+uniform sampler2D history3;
+uniform int history_count;  // how many of them exist (fewer at a clip's start)
+
+layout(location = 0) out float depth_m;  // R32F, metres: what the chain's prepare pass reads
+
+// (w g, g) of an earlier frame: g falls with the colour change and is 0 once the
+// depth moved by more than TEMPORAL_REL (something else is there now).
+vec2 weighed(vec4 then, vec4 now) {
+    vec3 dc = then.rgb - now.rgb;
+    float g = exp(-dot(dc, dc) / (2.0 * TEMPORAL_COLOR_SIGMA * TEMPORAL_COLOR_SIGMA));
+    g *= float(abs(then.a - now.a) < TEMPORAL_REL * now.a);
+    return vec2(then.a * g, g);
+}
+
+void main() {
+    ivec2 q = ivec2(gl_FragCoord.xy);
+    vec4 now = texelFetch(current, q, 0);
+    vec2 acc = vec2(now.a, 1.0);  // (weighted inverse depth, weight)
+    if (history_count > 0) acc += weighed(texelFetch(history0, q, 0), now);
+    if (history_count > 1) acc += weighed(texelFetch(history1, q, 0), now);
+    if (history_count > 2) acc += weighed(texelFetch(history2, q, 0), now);
+    if (history_count > 3) acc += weighed(texelFetch(history3, q, 0), now);
+    depth_m = acc.y / acc.x;  // 1 / (mean inverse depth)
+}
