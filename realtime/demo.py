@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     from realtime.focus import rack
     from realtime.gl.context import create_offscreen_context
+    from realtime.groundtruth import SCENES, render_rgbd
     from realtime.pipeline import Compositor
-    from realtime.reference import SCENES, render_rgbd
     from realtime.sources.writers import write_image
 
     width, height = parse_size(args.size)

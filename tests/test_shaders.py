@@ -27,6 +27,15 @@ def test_include_and_defines(shader_folder: Path) -> None:
     assert "float twice" in source
 
 
+def test_subfolder_shader_includes_from_the_root(shader_folder: Path) -> None:
+    (shader_folder / "common.glsl").write_text("float twice(float x) { return 2.0 * x; }\n")
+    (shader_folder / "bench").mkdir()
+    (shader_folder / "bench" / "pass.frag").write_text('#include "common.glsl"\nout vec4 c;\n')
+    source, files = shaders.load_source("bench/pass.frag")
+    assert files == ["bench/pass.frag", "common.glsl"]
+    assert "float twice" in source
+
+
 def test_include_cycle_is_an_error(shader_folder: Path) -> None:
     (shader_folder / "a.glsl").write_text('#include "b.glsl"\n')
     (shader_folder / "b.glsl").write_text('#include "a.glsl"\n')

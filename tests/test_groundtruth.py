@@ -8,8 +8,7 @@ import moderngl
 import numpy as np
 import pytest
 
-from realtime.lens import Lens
-from realtime.reference import (
+from realtime.groundtruth import (
     SCENES,
     Light,
     Material,
@@ -18,19 +17,17 @@ from realtime.reference import (
     render_ground_truth,
     render_rgbd,
 )
-from realtime.reference.rasterizer import (
-    FLOATS_PER_VERTEX,
-    FWHM_PER_SIGMA,
+from realtime.groundtruth.mesh import FLOATS_PER_VERTEX, FWHM_PER_SIGMA, scene_mesh
+from realtime.groundtruth.rasterizer import (
     SceneRasterizer,
     aperture_samples,
     clip_from_scene,
     effective_aperture_m,
     pixel_jitter,
-    scene_mesh,
     supersample_offsets,
     view_window_m,
 )
-from realtime.reference.scenes import (
+from realtime.groundtruth.scenes import (
     DESIGN_HEIGHT,
     DESIGN_WIDTH,
     TEXTURE_CHECKER,
@@ -40,6 +37,7 @@ from realtime.reference.scenes import (
     card,
     pixel_pitch_m,
 )
+from realtime.lens import Lens
 
 W, H = 160, 120  # test image size
 BLACK = Material(TEXTURE_SOLID, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))

@@ -1,4 +1,4 @@
-// Reference rasteriser: procedural surface colour and z-depth.
+// Ground-truth rasteriser: procedural surface colour and z-depth.
 // Outputs: location 0 RGBA32F = linear radiance, A = 1 for opaque surfaces (coverage), 0 for glows;
 //          location 1 R32F   = z-depth along the optical axis, metres.
 // SURFACE_LIT: Lambertian (view-independent, so every aperture view agrees):

@@ -1,4 +1,4 @@
-// Brute force (full resolution): the reference the pipeline is measured
+// Brute force (full resolution): the baseline the pipeline is measured
 // against for speed. Every pixel within the largest CoC radius is a tap, with
 // the same two-layer depth rules as gather.frag (see there): foreground discs
 // add coverage 1 / (pi r^2) each, the background is a normalised gather where
