@@ -59,6 +59,7 @@ from typing import Protocol
 
 import moderngl
 import numpy as np
+from pyrr import matrix44
 
 from realtime.errors import InputError
 from realtime.gl.context import make_current
@@ -168,33 +169,42 @@ def clip_from_scene(
 ) -> np.ndarray:
     """4x4 matrix (column vectors) from camera space to GL clip space for one view.
 
-    Off-axis projection. Relative to the eye E = (ax, ay, 0) the fixed window at
-    distance zf spans x in [-X - ax, X - ax] (y likewise), so glFrustum with
-    l, r = (-X - ax) n / zf, (X - ax) n / zf has 2n / (r - l) = zf / X and
-    (r + l) / (r - l) = -ax / X. With w = z (depth forward, no sign flip):
+    Built with pyrr (whose matrices act on row vectors, v @ M, hence the final
+    transpose) from four steps, applied in this order:
+
+    1. eye shift: translate by -E, E = (ax, ay, 0), so the eye is the origin;
+    2. axis flip: z -> -z, since glFrustum's eye looks down -z and ours down +z
+       (so w_clip = z, the depth forward);
+    3. off-axis glFrustum: seen from the eye the fixed window at distance zf
+       spans x in [-X - ax, X - ax] (y likewise), cut at the near plane:
+       l, r = (-X - ax) n / zf, (X - ax) n / zf. Then 2n / (r - l) = zf / X
+       and (r + l) / (r - l) = -ax / X, so
 
         x_clip = (zf * (x - ax) + ax * z) / X,   x_ndc = (ax + (x - ax) * zf / z) / X,
 
-    the window coordinate of the ray from E through the point, over X: at z = zf
-    it is x / X whatever the eye, off the focal plane it shifts by ax (1 - zf / z).
-    Depth: z_ndc = (F + N) / (F - N) - 2 F N / ((F - N) z), -1 at N and +1 at F.
-    Jitter (j_x px right, j_y px down) translates the image: + 2 j_x / width and
-    - 2 j_y / height in NDC, i.e. + shift * w in clip space.
+       the window coordinate of the ray from E through the point, over X: at
+       z = zf it is x / X whatever the eye, off the focal plane it shifts by
+       ax (1 - zf / z). Depth: z_ndc = (F + N) / (F - N) - 2 F N / ((F - N) z),
+       -1 at N and +1 at F;
+    4. jitter (j_x px right, j_y px down) translates the image by + 2 j_x / width
+       and - 2 j_y / height in NDC: a clip-space translation scaled by w.
     """
     half_w, half_h = view_window_m(lens, width, height)
-    zf = lens.focus_m
     ax, ay = eye_m
-    shift_x = 2.0 * jitter_px[0] / width
-    shift_y = -2.0 * jitter_px[1] / height
-    n, f = NEAR_M, FAR_M
-    return np.array(
-        [
-            [zf / half_w, 0.0, ax / half_w + shift_x, -zf * ax / half_w],
-            [0.0, zf / half_h, ay / half_h + shift_y, -zf * ay / half_h],
-            [0.0, 0.0, (f + n) / (f - n), -2.0 * f * n / (f - n)],
-            [0.0, 0.0, 1.0, 0.0],
-        ]
+    to_near = NEAR_M / lens.focus_m  # the focal-plane window, scaled onto the near plane
+    eye = matrix44.create_from_translation([-ax, -ay, 0.0])
+    flip = matrix44.create_from_scale([1.0, 1.0, -1.0])
+    frustum = matrix44.create_perspective_projection_from_bounds(
+        (-half_w - ax) * to_near,
+        (half_w - ax) * to_near,
+        (-half_h - ay) * to_near,
+        (half_h - ay) * to_near,
+        NEAR_M,
+        FAR_M,
     )
+    shift = [2.0 * jitter_px[0] / width, -2.0 * jitter_px[1] / height, 0.0]
+    jitter = matrix44.create_from_translation(shift)
+    return np.asarray((eye @ flip @ frustum @ jitter).T, dtype=np.float64)
 
 
 def shader_defines() -> dict[str, object]:
