@@ -20,8 +20,6 @@ uniform sampler2D prepared;  // full res: rgb linear, a = signed CoC
 layout(location = 0) out vec4 half_color;  // rgb linear, a = signed CoC diameter (full-res px)
 layout(location = 1) out vec4 highlight;   // rgb excess to scatter (0 if none), a = signed CoC
 
-const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
-
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * 2;
     ivec2 last = textureSize(prepared, 0) - 1;

@@ -6,8 +6,6 @@ uniform sampler2D highlight;   // rgb = excess scattered as a sprite, a = signed
 
 layout(location = 0) out vec4 tile_range;  // (min signed CoC, max signed CoC, largest sprite CoC, 0)
 
-const int HALF_TILE = TILE_SIZE / 2;
-
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * HALF_TILE;
     ivec2 last = textureSize(half_color, 0) - 1;

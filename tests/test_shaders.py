@@ -54,6 +54,14 @@ def test_compile_error_names_the_included_file_and_line(ctx, shader_folder: Path
         shaders.program(ctx, "pass.frag")
 
 
+def test_shaders_repeat_no_value_defined_in_python() -> None:
+    """Constants reach GLSL as #defines: no shader declares its own or spells pi or luma."""
+    for path in sorted(shaders.shader_dir().rglob("*.*")):
+        code = "\n".join(line.split("//")[0] for line in path.read_text().splitlines())
+        for spelled in ("const ", "#define", "3.14159", "6.28318", "0.2126", "TILE_SIZE / 2"):
+            assert spelled not in code, f"{path.name} spells {spelled!r}"
+
+
 def test_every_project_shader_compiles(ctx) -> None:  # type: ignore[no-untyped-def]
     from realtime.pipeline import Compositor
 

@@ -10,8 +10,6 @@ uniform sampler2D depth;  // full res, metres
 
 layout(location = 0) out vec4 result;  // linear RGB, a = 1
 
-const float HOLE_WEIGHT = 1e-3;
-
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
     ivec2 last = textureSize(color, 0) - 1;
