@@ -4,7 +4,7 @@
 // collapse to a point and draw nothing, so each pixel is shaded once.
 #include "dof_common.glsl"
 
-uniform sampler2D reach;  // tile res: (fg radius, bg radius, flags, 0)
+uniform sampler2D reach;  // Dilate: .xy = fg and bg radius, .z = flags
 uniform vec2 full_size;   // output size, px
 
 bool in_this_class(vec4 tile) {

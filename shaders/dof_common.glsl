@@ -1,5 +1,8 @@
 // Shared depth-of-field helpers. Constants (MAX_COC, TILE_SIZE, PI, ...) arrive
 // as #defines from realtime/passes/constants.py; never repeat their values here.
+// Texture formats and channel layouts are stated once, in the docstring of the
+// pass class that allocates them (realtime/passes/<pass>.py); a sampler's
+// comment names that pass and what it reads.
 //
 // Thin lens (derivation in realtime/lens.py): the signed CoC diameter in
 // full-resolution pixels is affine in inverse depth,

@@ -20,12 +20,12 @@
 // sample nearby fills it (hole fill), weighted by its reach.
 #include "dof_common.glsl"
 
-uniform sampler2D half_color;  // rgb linear, a = signed CoC (full-res px)
-uniform sampler2D reach;       // tile res: (fg radius, bg radius, sprites?, narrow?)
+uniform sampler2D half_color;  // Setup target 0: rgb linear, a = signed CoC (full-res px)
+uniform sampler2D reach;       // Dilate: .xy = fg and bg radius reaching the tile
 uniform vec4 ring_taps[KERNEL_TAPS];  // unit direction (x, y), ring index, 1 / aperture-shape radius
 
-layout(location = 0) out vec4 foreground;  // rgb premultiplied, a = coverage
-layout(location = 1) out vec4 background;  // rgb normalised, a = centre signed CoC
+layout(location = 0) out vec4 foreground;  // Gather target 0 (realtime/passes/gather.py)
+layout(location = 1) out vec4 background;  // Gather target 1
 
 void main() {
     ivec2 texel = ivec2(gl_FragCoord.xy);

@@ -6,9 +6,9 @@
 layout(points) in;
 layout(points, max_vertices = HALF_TILE_TEXELS) out;  // every texel may be a highlight
 
-uniform sampler2D tiles;      // (min CoC, max CoC, largest sprite CoC, 0)
-uniform sampler2D highlight;  // half res: rgb excess, a = signed CoC
-uniform sampler2D prepared;   // full res: rgb (to centre the sprite on the light), a = CoC
+uniform sampler2D tiles;      // Tiles: .z = largest sprite |CoC|, 0 if no highlight
+uniform sampler2D highlight;  // Setup target 1: rgb excess, a = signed CoC
+uniform sampler2D prepared;   // Prepare: rgb (to centre the sprite on the light)
 uniform vec2 full_size;       // output size, full-res px
 
 flat in ivec2 tile[];

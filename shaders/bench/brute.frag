@@ -5,10 +5,10 @@
 // a sample farther than the centre reaches only min(r_s, r_centre).
 #include "dof_common.glsl"
 
-uniform sampler2D color;  // full res, linear RGB
-uniform sampler2D depth;  // full res, metres
+uniform sampler2D color;  // full res, linear RGB (Compositor.upload)
+uniform sampler2D depth;  // full res, metres (Compositor.upload)
 
-layout(location = 0) out vec4 result;  // linear RGB, a = 1
+layout(location = 0) out vec4 result;  // BruteForce (realtime/baselines.py)
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
