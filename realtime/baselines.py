@@ -16,7 +16,7 @@ from realtime.passes.base import FullscreenPass
 
 
 class _FullResPass(FullscreenPass):
-    """Full-res RGBA32F: linear RGB, a = 1; reads colour (RGB32F) and depth (R32F, metres)."""
+    """Full-res RGBA32F: linear RGB, a = 1, drawn from the uploaded colour and depth."""
 
     outputs = ((4, "f4"),)
 
