@@ -113,9 +113,9 @@ def pass_ms(
 def speed_case(
     ctx: Any, tools: dict[str, Any], size: tuple[int, int], max_coc: float, args: argparse.Namespace
 ) -> dict[str, Any]:
+    from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
     from realtime.metrics import psnr, ssim
     from realtime.pipeline import read_rgb
-    from realtime.reference import SCENES, render_ground_truth, render_rgbd
 
     scene = SCENES[SPEED_SCENE]()
     w, h = size
@@ -186,9 +186,9 @@ def in_focus_case(
 def quality_table(
     ctx: Any, tools: dict[str, Any], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
+    from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
     from realtime.metrics import psnr, ssim
     from realtime.pipeline import read_rgb
-    from realtime.reference import SCENES, render_ground_truth, render_rgbd
 
     rows = []
     w, h = QUALITY_SIZE
@@ -234,9 +234,9 @@ def speed_row(case: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     from functools import cache
 
+    from realtime.baselines import BruteForce, Floor
     from realtime.gl.context import create_offscreen_context, renderer_name
     from realtime.passes.constants import shader_defines
-    from realtime.passes.reference import BruteForce, Floor
     from realtime.pipeline import Compositor
 
     if args.repeat < 1:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from realtime.lens import Lens
     from realtime.pipeline import Compositor
 
-NEAR_M = 1.5  # the demo scene's near subject (realtime/reference/scenes.py)
+NEAR_M = 1.5  # the demo scene's near subject (realtime/groundtruth/scenes.py)
 FAR_M = 5.0  # its far subject
 RACK_S = 2.0  # length of the rack in the video
 FPS = 24
@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     from realtime.focus import rack
     from realtime.gl.context import create_offscreen_context
+    from realtime.groundtruth import SCENES, render_rgbd
     from realtime.outputs.images import write_image
     from realtime.pipeline import Compositor
-    from realtime.reference import SCENES, render_rgbd
 
     width, height = parse_size(args.size)
     out: Path = args.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime.sources.images import linear_to_srgb
+from realtime.sources.images import LUMA_WEIGHTS, linear_to_srgb
 
 
 def display(linear_rgb: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def _blur(x: np.ndarray, sigma: float = 1.5) -> np.ndarray:
 
 def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004, Gaussian window sigma 1.5) of display luma."""
-    luma = np.array([0.2126, 0.7152, 0.0722])
+    luma = np.array(LUMA_WEIGHTS)
     a = display(image) @ luma
     b = display(reference) @ luma
     c1, c2 = 0.01**2, 0.03**2

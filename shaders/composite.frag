@@ -15,14 +15,13 @@
 // blurred background never bleeds over a sharp edge.
 #include "dof_common.glsl"
 
-uniform sampler2D prepared;    // full res: rgb linear, a = signed CoC
-uniform sampler2D foreground;  // half res: rgb premultiplied, a = coverage (discs > SLIGHT_COC)
-uniform sampler2D background;  // half res: rgb, a = signed CoC
-uniform sampler2D reach;       // tile res: (fg radius, bg radius, flags, 0)
-uniform sampler2D sprites_fg;  // full res: highlight sprites in front of the focal plane
-uniform sampler2D sprites_bg;  // full res: highlight sprites behind it
+uniform sampler2D prepared;    // Prepare: rgb linear, a = signed CoC
+uniform sampler2D foreground;  // Gather target 0: rgb premultiplied, a = coverage
+uniform sampler2D background;  // Gather target 1: rgb, a = signed CoC
+uniform sampler2D sprites_fg;  // Scatter target 0: sprites in front of the focal plane
+uniform sampler2D sprites_bg;  // Scatter target 1: sprites behind it
 
-layout(location = 0) out vec4 result;  // linear RGB, a = 1
+layout(location = 0) out vec4 result;  // Composite (realtime/passes/composite.py)
 
 uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance
 

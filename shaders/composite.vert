@@ -2,11 +2,13 @@
 // reaches belongs to the copy program (COPY_TILES); every other tile to the
 // program compiled for its flags (TILE_FLAGS). Tiles of other classes
 // collapse to a point and draw nothing, so each pixel is shaded once.
-uniform sampler2D reach;  // tile res: (fg radius, bg radius, flags, 0)
+#include "dof_common.glsl"
+
+uniform sampler2D reach;  // Dilate: .xy = fg and bg radius, .z = flags
 uniform vec2 full_size;   // output size, px
 
 bool in_this_class(vec4 tile) {
-    bool copy = max(tile.x, tile.y) < 0.5 * MIN_GATHER_COC;
+    bool copy = copy_tile(tile.xy);
 #if COPY_TILES
     return copy;
 #else

@@ -6,15 +6,16 @@
 // sample nearer than this tile's farthest pixel: a sharp tile beside a blurred
 // background needs no gather.
 //
-// Flags (bits, see composite.vert) spare the composite work: SPRITES, a
+// Flags (FLAG_* bits from realtime/passes/constants.py; composite.vert picks
+// a program by them) spare the composite work: SPRITES, a
 // highlight sprite can land in the tile; NARROW, the CoC over the tile and
 // its eight neighbours varies by less than NARROW_COC plus a quarter of the
 // smallest blur there (a plain bilinear upsample cannot smear a sharp edge:
 // at worst it mixes two blurs into each other by a pixel, invisible under
 // either); SLIGHT, some CoC there may lie in the slight-focus band.
-uniform sampler2D tiles;  // (min signed CoC, max signed CoC, largest sprite CoC, 0)
+uniform sampler2D tiles;  // Tiles: (min signed CoC, max signed CoC, largest sprite |CoC|, 0)
 
-layout(location = 0) out vec4 reach;  // (fg radius, bg radius (full-res px), flags, 0)
+layout(location = 0) out vec4 reach;  // Dilate (realtime/passes/dilate.py)
 
 void main() {
     ivec2 tile = ivec2(gl_FragCoord.xy);

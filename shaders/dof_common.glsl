@@ -1,5 +1,8 @@
-// Shared depth-of-field helpers. Constants (MAX_COC, TILE_SIZE, ...) arrive as
-// #defines from realtime/passes/constants.py; never repeat their values here.
+// Shared depth-of-field helpers. Constants (MAX_COC, TILE_SIZE, PI, ...) arrive
+// as #defines from realtime/passes/constants.py; never repeat their values here.
+// Texture formats and channel layouts are stated once, in the docstring of the
+// pass class that allocates them (realtime/passes/<pass>.py); a sampler's
+// comment names that pass and what it reads.
 //
 // Thin lens (derivation in realtime/lens.py): the signed CoC diameter in
 // full-resolution pixels is affine in inverse depth,
@@ -26,13 +29,21 @@ uniform float blade_rotation;  // radians
 // Area of the aperture shape of radius r: pi r^2, or (n/2) sin(2 pi/n) r^2
 // for the polygon. A disc's energy is spread over this area.
 float aperture_area(float r) {
-    float shape = blades == 0 ? 3.14159265 : 0.5 * float(blades) * sin(6.28318531 / float(blades));
+    float shape = blades == 0 ? PI : 0.5 * float(blades) * sin(2.0 * PI / float(blades));
     return shape * r * r;
 }
 
 float aperture_radius(vec2 dir) {
     if (blades == 0) return 1.0;
-    float sector = 6.28318531 / float(blades);
+    float sector = 2.0 * PI / float(blades);
     float t = mod(atan(dir.y, dir.x) - blade_rotation, sector) - 0.5 * sector;
-    return cos(3.14159265 / float(blades)) / cos(t);
+    return cos(PI / float(blades)) / cos(t);
+}
+
+// Tiles no blur reaches: the largest radius that can reach the tile (the
+// Dilate pass's fg and bg radii, full-res px) is below half of MIN_GATHER_COC,
+// a diameter. The gather skips such tiles and the composite copies them, so
+// both ask this one question.
+bool copy_tile(vec2 reach_radii) {
+    return max(reach_radii.x, reach_radii.y) < 0.5 * MIN_GATHER_COC;
 }

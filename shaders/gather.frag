@@ -20,29 +20,27 @@
 // sample nearby fills it (hole fill), weighted by its reach.
 #include "dof_common.glsl"
 
-uniform sampler2D half_color;  // rgb linear, a = signed CoC (full-res px)
-uniform sampler2D reach;       // tile res: (fg radius, bg radius, sprites?, narrow?)
+uniform sampler2D half_color;  // Setup target 0: rgb linear, a = signed CoC (full-res px)
+uniform sampler2D reach;       // Dilate: .xy = fg and bg radius reaching the tile
 uniform vec4 ring_taps[KERNEL_TAPS];  // unit direction (x, y), ring index, 1 / aperture-shape radius
 
-layout(location = 0) out vec4 foreground;  // rgb premultiplied, a = coverage
-layout(location = 1) out vec4 background;  // rgb normalised, a = centre signed CoC
-
-const float HOLE_WEIGHT = 1e-3;
+layout(location = 0) out vec4 foreground;  // Gather target 0 (realtime/passes/gather.py)
+layout(location = 1) out vec4 background;  // Gather target 1
 
 void main() {
     ivec2 texel = ivec2(gl_FragCoord.xy);
     vec4 centre = texelFetch(half_color, texel, 0);
-    vec2 tile_reach = texelFetch(reach, texel / (TILE_SIZE / 2), 0).xy;
-    float radius = max(tile_reach.x, tile_reach.y);
-    if (radius < 0.5 * MIN_GATHER_COC) {
+    vec2 tile_reach = texelFetch(reach, texel / HALF_TILE, 0).xy;
+    if (copy_tile(tile_reach)) {
         foreground = vec4(0.0);
         background = centre;
         return;
     }
+    float radius = max(tile_reach.x, tile_reach.y);  // largest blur radius reaching the tile
     // Rings in use: enough that taps are about RING_SPACING full-res px apart.
     int rings = clamp(int(ceil(radius / RING_SPACING)), 1, KERNEL_RINGS);
     float spacing = radius / float(rings);
-    float tap_area = 0.25 * 3.14159265 * spacing * spacing;  // area each tap stands for
+    float tap_area = 0.25 * PI * spacing * spacing;  // area each tap stands for
     vec2 texel_size = 1.0 / vec2(textureSize(half_color, 0));
     vec2 centre_uv = (vec2(texel) + 0.5) * texel_size;
     bool centre_fg = centre.a < -SLIGHT_COC;
@@ -53,7 +51,7 @@ void main() {
 
     vec4 fg = vec4(0.0);
     vec4 bg = vec4(0.0);
-    int taps = 1 + 4 * rings * (rings + 1);
+    int taps = KERNEL_TAPS_BY_RINGS[rings];
     for (int i = 0; i < taps; ++i) {
         vec4 tap = ring_taps[i];
         float ring_r = tap.z * spacing;  // full-res px

@@ -4,13 +4,13 @@
 // that pixel's own blur radius.
 #include "dof_common.glsl"
 
-uniform sampler2D prepared;  // full res: rgb, a = signed CoC
+uniform sampler2D prepared;  // Prepare: a = signed CoC
 
 flat in vec4 sprite;
 flat in vec2 centre_px;
 
-layout(location = 0) out vec4 foreground;  // rgb: sprites in front of the focal plane
-layout(location = 1) out vec4 background;  // rgb: sprites behind it
+layout(location = 0) out vec4 foreground;  // Scatter target 0 (realtime/passes/scatter.py)
+layout(location = 1) out vec4 background;  // Scatter target 1
 
 void main() {
     vec2 offset = gl_FragCoord.xy - centre_px;

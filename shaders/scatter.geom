@@ -6,9 +6,9 @@
 layout(points) in;
 layout(points, max_vertices = HALF_TILE_TEXELS) out;  // every texel may be a highlight
 
-uniform sampler2D tiles;      // (min CoC, max CoC, largest sprite CoC, 0)
-uniform sampler2D highlight;  // half res: rgb excess, a = signed CoC
-uniform sampler2D prepared;   // full res: rgb (to centre the sprite on the light), a = CoC
+uniform sampler2D tiles;      // Tiles: .z = largest sprite |CoC|, 0 if no highlight
+uniform sampler2D highlight;  // Setup target 1: rgb excess, a = signed CoC
+uniform sampler2D prepared;   // Prepare: rgb (to centre the sprite on the light)
 uniform vec2 full_size;       // output size, full-res px
 
 flat in ivec2 tile[];
@@ -16,14 +16,11 @@ flat in ivec2 tile[];
 flat out vec4 sprite;     // rgb intensity per full-res px inside the disc, a = signed CoC
 flat out vec2 centre_px;  // sprite centre, full-res px
 
-const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
-const int HALF_TILE = TILE_SIZE / 2;
-
 void main() {
     if (texelFetch(tiles, tile[0], 0).z <= 0.0) return;
     ivec2 last_half = textureSize(highlight, 0) - 1;
     ivec2 last = textureSize(prepared, 0) - 1;
-    for (int i = 0; i < HALF_TILE * HALF_TILE; ++i) {
+    for (int i = 0; i < HALF_TILE_TEXELS; ++i) {
         ivec2 texel = tile[0] * HALF_TILE + ivec2(i % HALF_TILE, i / HALF_TILE);
         if (any(greaterThan(texel, last_half))) continue;
         vec4 h = texelFetch(highlight, texel, 0);

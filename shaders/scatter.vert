@@ -4,7 +4,7 @@
 // on a software rasteriser.)
 flat out ivec2 tile;
 
-uniform sampler2D tiles;  // (min CoC, max CoC, largest sprite CoC, 0)
+uniform sampler2D tiles;  // Tiles: only its size (the tile grid) is read here
 
 void main() {
     ivec2 grid = textureSize(tiles, 0);

@@ -15,12 +15,10 @@
 // stays in the gathered colour. Interiors of large bright areas are neither.
 #include "dof_common.glsl"
 
-uniform sampler2D prepared;  // full res: rgb linear, a = signed CoC
+uniform sampler2D prepared;  // Prepare: rgb linear, a = signed CoC
 
-layout(location = 0) out vec4 half_color;  // rgb linear, a = signed CoC diameter (full-res px)
-layout(location = 1) out vec4 highlight;   // rgb excess to scatter (0 if none), a = signed CoC
-
-const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
+layout(location = 0) out vec4 half_color;  // Setup target 0 (realtime/passes/setup.py)
+layout(location = 1) out vec4 highlight;   // Setup target 1
 
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * 2;

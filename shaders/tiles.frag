@@ -1,12 +1,10 @@
 // Tiles (tile resolution): min and max signed CoC over each TILE_SIZE^2 block
 // of full-res pixels, read from the half-res setup texture, and the largest
 // CoC among the block's highlights (0 if it has none).
-uniform sampler2D half_color;  // a = signed CoC
-uniform sampler2D highlight;   // rgb = excess scattered as a sprite, a = signed CoC
+uniform sampler2D half_color;  // Setup target 0: a = signed CoC
+uniform sampler2D highlight;   // Setup target 1: rgb = excess scattered as a sprite, a = signed CoC
 
-layout(location = 0) out vec4 tile_range;  // (min signed CoC, max signed CoC, largest sprite CoC, 0)
-
-const int HALF_TILE = TILE_SIZE / 2;
+layout(location = 0) out vec4 tile_range;  // Tiles (realtime/passes/tiles.py)
 
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * HALF_TILE;

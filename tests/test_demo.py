@@ -10,7 +10,7 @@ import numpy as np
 
 from realtime.cli import main
 from realtime.demo import FAR_M, FPS, NEAR_M, RACK_S, STRIP_FRAMES
-from realtime.reference import SCENES, render_rgbd
+from realtime.groundtruth import SCENES, render_rgbd
 from realtime.sources.images import linear_to_srgb
 
 

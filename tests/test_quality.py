@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
 from realtime.metrics import psnr
-from realtime.reference import SCENES, render_ground_truth, render_rgbd
 
 WIDTH, HEIGHT = 960, 540
 SAMPLES = 256

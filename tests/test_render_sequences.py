@@ -94,7 +94,7 @@ def test_rack_hits_both_ends_and_moves_monotonically(tmp_path: Path) -> None:
     shot = batch.Shot(source, lens, rack(NEAR_M, FAR_M, (count - 1) / fps), fps)
     writer = SequenceWriter(tmp_path / "f" / "f_%02d.npy")
     # A context of its own, like the CLI's: the session fixture's can carry GL state from the
-    # tests before (a GL_INVALID_OPERATION left by test_preview + test_reference, here).
+    # tests before (a GL_INVALID_OPERATION left by test_preview + test_groundtruth, here).
     stats = batch.render_frames(shot, writer, range(count), Compositor())
     assert stats.frames == list(range(count)) and stats.rendered == count
     assert stats.focus_m[0] == NEAR_M and stats.focus_m[-1] == FAR_M  # exactly

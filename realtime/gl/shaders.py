@@ -5,9 +5,14 @@ carries them as realtime/shaders (see pyproject.toml). `shader_dir()` looks in
 the installed package first and in the checkout second, so editable installs,
 checkouts and wheels all work.
 
-`#include "name.glsl"` is inlined (cycles are an error) and `#line` directives
-keep compile errors pointing at the original file: each file gets a number
-and `ShaderError` translates "0:LINE" style messages back to file:line.
+A shader's name is its path under shaders/ with forward slashes: the chain's
+passes sit at the top ("gather.frag"), shaders owned by one part of the
+project in its subfolder ("bench/brute.frag", "groundtruth/scene.vert").
+`#include "name.glsl"` names a file the same way, from the shaders root
+whichever folder the including file is in; it is inlined (cycles are an
+error) and `#line` directives keep compile errors pointing at the original
+file: each file gets a number and `ShaderError` translates "0:LINE" style
+messages back to file:line.
 """
 
 from __future__ import annotations

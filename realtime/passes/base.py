@@ -16,7 +16,9 @@ class FullscreenPass:
     """Owns its program and output textures; reallocates them only when the size changes.
 
     Subclasses set `shader` (file name in shaders/) and `outputs` (a dtype and
-    component count per colour attachment) and call `draw`.
+    component count per colour attachment: (4, "f4") is RGBA32F) and call
+    `draw`. A subclass's docstring is the one place its targets' format and
+    channel layout are written down; the shaders that read them name the pass.
     """
 
     shader: str = ""

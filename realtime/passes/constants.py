@@ -1,14 +1,19 @@
 """Constants shared by the passes and their shaders (injected as #defines).
 
 Every value is defined here once; `shader_defines(max_coc_px)` turns them into
-the #define block each pass compiles with.
+the #define block each pass compiles with. GLSL never repeats a value: what a
+shader needs (pi and the luma weights included) arrives in that block.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-TILE_SIZE = 16  # full-res pixels per tile side (8 half-res texels)
+from realtime.sources.images import LUMA_WEIGHTS
+
+TILE_SIZE = 16  # full-res pixels per tile side
+HALF_TILE = TILE_SIZE // 2  # half-res texels per tile side
 FG_MIN = 1.0  # |CoC| (px) a pixel in front of focus needs to count as foreground
 SLIGHT_COC = 4.0  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
@@ -18,6 +23,7 @@ SCATTER_MIN_COC = 4.0  # |CoC| (px) from which isolated highlights are scattered
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
 NARROW_COC = 1.0  # CoC spread (px) below which tiles upsample the background bilinearly
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
+HOLE_WEIGHT = 1e-3  # weight of every background sample behind a foreground pixel (hole fill)
 
 
 # Tile flags written by the dilate pass (bits of an integer stored as float).
@@ -48,17 +54,33 @@ def dilate_tiles(max_coc_px: float) -> int:
     return max(1, math.ceil(max_coc_px / 2 / TILE_SIZE))
 
 
+def glsl_vec3(values: Sequence[float]) -> str:
+    """A vec3 constructor with each float's shortest round-trip text (the value unchanged)."""
+    return "vec3({}, {}, {})".format(*(repr(float(v)) for v in values))
+
+
+def glsl_int_array(values: Sequence[int]) -> str:
+    """A sized int array constructor, e.g. `int[3](1, 9, 25)`."""
+    return f"int[{len(values)}]({', '.join(str(int(v)) for v in values)})"
+
+
 def shader_defines(max_coc_px: float) -> dict[str, object]:
     """The #define block for every pass, from the constants above."""
     return {
+        "PI": math.pi,  # load_source writes 3.14159265, which parses to the float32 nearest pi
+        "LUMA": glsl_vec3(LUMA_WEIGHTS),
         "MAX_COC": float(max_coc_px),
         "TILE_SIZE": TILE_SIZE,
-        "HALF_TILE_TEXELS": (TILE_SIZE // 2) ** 2,  # half-res texels per tile
+        "HALF_TILE": HALF_TILE,
+        "HALF_TILE_TEXELS": HALF_TILE**2,  # half-res texels per tile
         "FG_MIN": FG_MIN,
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,
         "KERNEL_RINGS": KERNEL_RINGS,
         "KERNEL_TAPS": kernel_taps(),
+        # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS
+        "KERNEL_TAPS_BY_RINGS": glsl_int_array([kernel_taps(k) for k in range(KERNEL_RINGS + 1)]),
+        "HOLE_WEIGHT": HOLE_WEIGHT,
         "DILATE_TILES": dilate_tiles(max_coc_px),
         "SLIGHT_COC": SLIGHT_COC,
         "SLIGHT_TAPS": len(slight_offsets()),

@@ -8,7 +8,12 @@ from realtime.passes.base import FullscreenPass
 
 
 class Dilate(FullscreenPass):
-    """Tile texel: RGBA16F, (fg radius, bg radius (full-res px), sprites land? 0/1, narrow? 0/1)."""
+    """Tile-res RGBA32F (reach): (fg radius, bg radius, flags, 0).
+
+    fg, bg: the largest foreground and background blur radius (full-res px)
+    that can reach the tile; flags: the tile's FLAG_* bits (constants.py) as a
+    float, which pick its composite program.
+    """
 
     shader = "dilate.frag"
     outputs = ((4, "f4"),)

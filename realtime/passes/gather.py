@@ -9,10 +9,10 @@ from realtime.passes.kernel import ring_kernel
 
 
 class Gather(FullscreenPass):
-    """Two RGBA16F half-res targets.
+    """Two RGBA32F half-res targets.
 
-    0: foreground, rgb premultiplied, a = coverage;
-    1: background, rgb normalised, a = centre signed CoC (for the upsample).
+    0 (foreground): rgb premultiplied, a = coverage (discs with CoC < -SLIGHT_COC);
+    1 (background): rgb normalised, a = centre signed CoC (for the upsample).
     """
 
     shader = "gather.frag"

@@ -8,7 +8,9 @@ from realtime.passes.base import FullscreenPass
 
 
 class Scatter(FullscreenPass):
-    """Two RGBA16F full-res targets, additive: 0 foreground sprites, 1 background sprites.
+    """Two RGBA32F full-res targets, additive: rgb sprite light per px, a = 0.
+
+    0: sprites in front of the focal plane (CoC < -SLIGHT_COC); 1: the others.
 
     One point per tile; the geometry stage turns the highlights the setup
     pass split off into point sprites.

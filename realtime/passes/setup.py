@@ -1,4 +1,4 @@
-"""Setup pass: full-res colour + depth -> half-res colour with signed CoC."""
+"""Setup pass: the prepared full-res image -> half-res colour and highlights, with signed CoC."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from realtime.passes.base import FullscreenPass, Size
 
 
 class Setup(FullscreenPass):
-    """Two RGBA16F half-res targets, a = signed CoC diameter (full-res px, < 0 near).
+    """Two RGBA32F half-res targets; a = signed CoC diameter of the block's nearest pixel.
 
-    0: colour (rgb linear, highlights removed); 1: highlight excess to scatter.
+    0 (half_color): rgb linear, the mean of the 2x2 block's pixels near that
+    depth, highlights removed; a = signed CoC (full-res px, < 0 in front of focus).
+    1 (highlight): rgb excess to scatter as a sprite (0 if none); a = the same CoC.
     """
 
     shader = "setup.frag"

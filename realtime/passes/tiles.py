@@ -14,7 +14,7 @@ def tile_grid(width: int, height: int) -> tuple[int, int]:
 
 
 class Tiles(FullscreenPass):
-    """Tile texel: RGBA16F, (min signed CoC, max signed CoC, largest sprite CoC, 0)."""
+    """Tile-res RGBA32F: (min signed CoC, max signed CoC, largest sprite |CoC| or 0, 0), px."""
 
     shader = "tiles.frag"
     outputs = ((4, "f4"),)

@@ -47,6 +47,8 @@ SRGB_ENCODE_KNEE = 0.0031308  # linear value where the linear segment ends
 SRGB_LINEAR_SLOPE = 12.92
 SRGB_ALPHA = 0.055
 SRGB_GAMMA = 2.4
+# Rec. 709 / sRGB primaries: luminance Y from linear RGB (luma when applied to encoded values).
+LUMA_WEIGHTS = (0.2126, 0.7152, 0.0722)
 
 
 def srgb_to_linear(x: np.ndarray | float) -> np.ndarray:

@@ -28,7 +28,7 @@ vec3 linear_to_srgb(vec3 x) {
 }
 
 float luma(vec3 srgb) {
-    return dot(srgb, vec3(0.2126, 0.7152, 0.0722));
+    return dot(srgb, LUMA);
 }
 
 // sRGB luma of the composite at an image texel, clamped to the image.

@@ -1,6 +1,6 @@
-// Reference rasteriser: transform camera-space scene vertices (x right, y up,
+// Ground-truth rasteriser: transform camera-space scene vertices (x right, y up,
 // z forward, metres) by one clip-from-scene matrix built in
-// realtime/reference/rasterizer.py (aperture eye shift, off-axis frustum,
+// realtime/groundtruth/rasterizer.py (aperture eye shift, off-axis frustum,
 // sub-pixel jitter). Depth pre-pass and colour pass run this same shader, and
 // gl_Position is invariant, so the colour pass can test depth with EQUAL.
 //

@@ -1,6 +1,7 @@
-// Reference rasteriser: procedural surface colour and z-depth.
-// Outputs: location 0 RGBA32F = linear radiance, A = 1 for opaque surfaces (coverage), 0 for glows;
-//          location 1 R32F   = z-depth along the optical axis, metres.
+// Ground-truth rasteriser: procedural surface colour and z-depth.
+// Outputs (targets of SceneRasterizer, realtime/groundtruth/rasterizer.py): location 0 =
+// linear radiance, A = 1 for opaque surfaces (coverage), 0 for glows; location 1 =
+// z-depth along the optical axis, metres.
 // SURFACE_LIT: Lambertian (view-independent, so every aperture view agrees):
 //   radiance = albedo * (AMBIENT + (1 - AMBIENT) * max(dot(n, SUN_DIRECTION), 0)).
 // SURFACE_EMISSIVE: radiance = color_a.

@@ -8,8 +8,7 @@ import moderngl
 import numpy as np
 import pytest
 
-from realtime.lens import Lens
-from realtime.reference import (
+from realtime.groundtruth import (
     SCENES,
     Light,
     Material,
@@ -18,19 +17,19 @@ from realtime.reference import (
     render_ground_truth,
     render_rgbd,
 )
-from realtime.reference.rasterizer import (
-    FLOATS_PER_VERTEX,
-    FWHM_PER_SIGMA,
+from realtime.groundtruth.mesh import FLOATS_PER_VERTEX, FWHM_PER_SIGMA, scene_mesh
+from realtime.groundtruth.rasterizer import (
+    FAR_M,
+    NEAR_M,
     SceneRasterizer,
     aperture_samples,
     clip_from_scene,
     effective_aperture_m,
     pixel_jitter,
-    scene_mesh,
     supersample_offsets,
     view_window_m,
 )
-from realtime.reference.scenes import (
+from realtime.groundtruth.scenes import (
     DESIGN_HEIGHT,
     DESIGN_WIDTH,
     TEXTURE_CHECKER,
@@ -40,6 +39,7 @@ from realtime.reference.scenes import (
     card,
     pixel_pitch_m,
 )
+from realtime.lens import Lens
 
 W, H = 160, 120  # test image size
 BLACK = Material(TEXTURE_SOLID, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
@@ -75,6 +75,22 @@ def test_focal_plane_stays_put_and_other_depths_shift_by_the_coc() -> None:
         right = _project(clip_from_scene(lens, W, H, (radius, 0.0)), point)
         travel_px = (right - left)[0, 0] * W / 2
         assert travel_px == pytest.approx(float(lens.coc_px(z, W)), rel=1e-9)
+
+
+def test_clip_matrix_is_the_closed_form_of_its_derivation() -> None:
+    """pyrr's product of eye shift, flip, frustum and jitter equals the docstring's formulas."""
+    lens = Lens(focal_length_mm=50.0, f_number=2.0, focus_m=2.5)
+    half_w, half_h = view_window_m(lens, W, H)
+    (ax, ay), (jx, jy) = (0.004, -0.003), (0.25, -0.375)
+    zf, n, f = lens.focus_m, NEAR_M, FAR_M
+    expected = [
+        [zf / half_w, 0.0, ax / half_w + 2 * jx / W, -zf * ax / half_w],
+        [0.0, zf / half_h, ay / half_h - 2 * jy / H, -zf * ay / half_h],
+        [0.0, 0.0, (f + n) / (f - n), -2.0 * f * n / (f - n)],
+        [0.0, 0.0, 1.0, 0.0],
+    ]
+    matrix = clip_from_scene(lens, W, H, (ax, ay), (jx, jy))
+    np.testing.assert_allclose(matrix, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_field_of_view_spans_the_sensor_at_the_focal_length() -> None:

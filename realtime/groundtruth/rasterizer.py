@@ -1,6 +1,6 @@
 """Ground truth: pinhole RGB-D renders and accumulation-buffer thin-lens images.
 
-Camera space is that of `realtime.reference.scenes` (x right, y up, z forward
+Camera space is that of `realtime.groundtruth.scenes` (x right, y up, z forward
 along the optical axis, metres). Returned arrays follow numpy's convention:
 row 0 is the TOP of the image, column 0 the left; GL's bottom-up read-back is
 flipped here.
@@ -55,50 +55,40 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Protocol
 
 import moderngl
 import numpy as np
+from pyrr import matrix44
 
 from realtime.errors import InputError
 from realtime.gl.context import make_current
 from realtime.gl.shaders import program
+from realtime.groundtruth.mesh import (
+    FWHM_PER_SIGMA,
+    SURFACE_EMISSIVE,
+    SURFACE_GLOW,
+    SURFACE_LIT,
+    VERTEX_ATTRIBUTES,
+    VERTEX_FORMAT,
+    scene_mesh,
+)
+from realtime.groundtruth.scenes import TEXTURES, Scene
 from realtime.lens import Lens
-from realtime.reference.scenes import TEXTURES, Light, Material, Quad, Scene, Sphere
 
 NEAR_M = 0.1  # near clipping plane, metres (scenes keep everything beyond it)
 FAR_M = 1000.0  # far clipping plane, metres; also the depth where nothing was drawn
 AMBIENT = 0.35  # fraction of the albedo a surface shows facing away from the sun
 _SUN = np.array([-0.4, 0.7, -0.6])
 SUN_DIRECTION = tuple(float(c) for c in _SUN / np.linalg.norm(_SUN))  # towards the sun
-FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))  # Gaussian full width at half max / sigma
-GLOW_EXTENT_SIGMAS = 4.0  # half-size of a light's billboard in sigmas (energy lost < 0.04 %)
 GLOW_APERTURE_FILTER = 0.5  # light widening, in aperture-sample spacings (0 = plain sampling)
-# How scene.frag shades a vertex's surface (in_material.z).
-SURFACE_LIT = 0  # procedural albedo, Lambert-lit
-SURFACE_EMISSIVE = 1  # color_a is the radiance
-SURFACE_GLOW = 2  # light billboard: color_a * exp(-|uv|^2 / (2 sigma^2)), sigma = in_material.y
-
-# Interleaved vertex layout of `scene_mesh` (floats per vertex: 3+3+2+3+3+3).
-# in_material = (texture id, texture scale_m or glow sigma_m, SURFACE_* kind).
-VERTEX_FORMAT = "3f 3f 2f 3f 3f 3f"
-VERTEX_ATTRIBUTES = (
-    "in_position",
-    "in_normal",
-    "in_uv",
-    "in_color_a",
-    "in_color_b",
-    "in_material",
-)
-FLOATS_PER_VERTEX = 17
 
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))  # Vogel spiral step, radians
 GOLDEN_RATIO = (1.0 + math.sqrt(5.0)) / 2.0
 PLASTIC_NUMBER = 1.324717957244746  # R2 sequence base (Roberts 2018)
 
 
-# --- pure functions: camera, aperture, jitter, mesh (checked by numpy tests) ---
+# --- pure functions: camera, aperture, jitter (checked by numpy tests; mesh: mesh.py) ---
 
 
 def view_window_m(lens: Lens, width: int, height: int) -> tuple[float, float]:
@@ -179,147 +169,46 @@ def clip_from_scene(
 ) -> np.ndarray:
     """4x4 matrix (column vectors) from camera space to GL clip space for one view.
 
-    Off-axis projection. Relative to the eye E = (ax, ay, 0) the fixed window at
-    distance zf spans x in [-X - ax, X - ax] (y likewise), so glFrustum with
-    l, r = (-X - ax) n / zf, (X - ax) n / zf has 2n / (r - l) = zf / X and
-    (r + l) / (r - l) = -ax / X. With w = z (depth forward, no sign flip):
+    Built with pyrr (whose matrices act on row vectors, v @ M, hence the final
+    transpose) from four steps, applied in this order:
+
+    1. eye shift: translate by -E, E = (ax, ay, 0), so the eye is the origin;
+    2. axis flip: z -> -z, since glFrustum's eye looks down -z and ours down +z
+       (so w_clip = z, the depth forward);
+    3. off-axis glFrustum: seen from the eye the fixed window at distance zf
+       spans x in [-X - ax, X - ax] (y likewise), cut at the near plane:
+       l, r = (-X - ax) n / zf, (X - ax) n / zf. Then 2n / (r - l) = zf / X
+       and (r + l) / (r - l) = -ax / X, so
 
         x_clip = (zf * (x - ax) + ax * z) / X,   x_ndc = (ax + (x - ax) * zf / z) / X,
 
-    the window coordinate of the ray from E through the point, over X: at z = zf
-    it is x / X whatever the eye, off the focal plane it shifts by ax (1 - zf / z).
-    Depth: z_ndc = (F + N) / (F - N) - 2 F N / ((F - N) z), -1 at N and +1 at F.
-    Jitter (j_x px right, j_y px down) translates the image: + 2 j_x / width and
-    - 2 j_y / height in NDC, i.e. + shift * w in clip space.
+       the window coordinate of the ray from E through the point, over X: at
+       z = zf it is x / X whatever the eye, off the focal plane it shifts by
+       ax (1 - zf / z). Depth: z_ndc = (F + N) / (F - N) - 2 F N / ((F - N) z),
+       -1 at N and +1 at F;
+    4. jitter (j_x px right, j_y px down) translates the image by + 2 j_x / width
+       and - 2 j_y / height in NDC: a clip-space translation scaled by w.
     """
     half_w, half_h = view_window_m(lens, width, height)
-    zf = lens.focus_m
     ax, ay = eye_m
-    shift_x = 2.0 * jitter_px[0] / width
-    shift_y = -2.0 * jitter_px[1] / height
-    n, f = NEAR_M, FAR_M
-    return np.array(
-        [
-            [zf / half_w, 0.0, ax / half_w + shift_x, -zf * ax / half_w],
-            [0.0, zf / half_h, ay / half_h + shift_y, -zf * ay / half_h],
-            [0.0, 0.0, (f + n) / (f - n), -2.0 * f * n / (f - n)],
-            [0.0, 0.0, 1.0, 0.0],
-        ]
+    to_near = NEAR_M / lens.focus_m  # the focal-plane window, scaled onto the near plane
+    eye = matrix44.create_from_translation([-ax, -ay, 0.0])
+    flip = matrix44.create_from_scale([1.0, 1.0, -1.0])
+    frustum = matrix44.create_perspective_projection_from_bounds(
+        (-half_w - ax) * to_near,
+        (half_w - ax) * to_near,
+        (-half_h - ay) * to_near,
+        (half_h - ay) * to_near,
+        NEAR_M,
+        FAR_M,
     )
-
-
-def _vertex_rows(
-    positions: np.ndarray,
-    normals: np.ndarray,
-    uvs: np.ndarray,
-    color_a: tuple[float, float, float],
-    color_b: tuple[float, float, float],
-    material: tuple[float, float, float],
-) -> np.ndarray:
-    """Interleave per-vertex geometry with constant colours and material attributes."""
-    constant = np.array([*color_a, *color_b, *material], dtype=np.float64)
-    return np.hstack([positions, normals, uvs, np.tile(constant, (len(positions), 1))])
-
-
-def _material_rows(
-    positions: np.ndarray, normals: np.ndarray, uvs: np.ndarray, material: Material
-) -> np.ndarray:
-    """Vertex rows of a textured surface."""
-    kind = SURFACE_EMISSIVE if material.emissive else SURFACE_LIT
-    attributes = (float(material.texture), material.scale_m, float(kind))
-    return _vertex_rows(positions, normals, uvs, material.color_a, material.color_b, attributes)
-
-
-# Corners (s, t) of a quad, counter-clockwise seen from its lit side, and its triangles.
-QUAD_CORNERS = ((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0))
-QUAD_TRIANGLES = (0, 1, 2, 0, 2, 3)
-
-
-def _quad_mesh(quad: Quad) -> tuple[np.ndarray, np.ndarray]:
-    """Four corners, two triangles; uv = metres along half_u and half_v from the centre."""
-    c, u, v = (np.asarray(a, dtype=np.float64) for a in (quad.center, quad.half_u, quad.half_v))
-    signs = np.array(QUAD_CORNERS)
-    positions = c + signs[:, :1] * u + signs[:, 1:] * v
-    normal = np.cross(v, u)
-    normals = np.tile(normal / np.linalg.norm(normal), (4, 1))
-    uvs = signs * np.array([np.linalg.norm(u), np.linalg.norm(v)])
-    rows = _material_rows(positions, normals, uvs, quad.material)
-    return rows, np.array(QUAD_TRIANGLES, dtype=np.uint32)
-
-
-def _sphere_mesh(sphere: Sphere) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude-longitude sphere; the texture seam is at the back (+z), away from the camera.
-
-    Direction d = (sin t sin p, cos t, sin t cos p) for polar angle t from +y and
-    longitude p; uv = (p r, (pi - t) r), metres of arc.
-    """
-    center, radius, segments = sphere.center, sphere.radius_m, sphere.segments
-    rings = max(segments // 2, 2)
-    polar = np.linspace(0.0, math.pi, rings + 1)
-    longitude = np.linspace(0.0, 2.0 * math.pi, segments + 1)
-    t, p = np.meshgrid(polar, longitude, indexing="ij")
-    d = np.stack([np.sin(t) * np.sin(p), np.cos(t), np.sin(t) * np.cos(p)], axis=-1)
-    d[:, -1] = d[:, 0]  # bit-identical seam: no crack, no overlap
-    d = d.reshape(-1, 3)
-    uvs = np.stack([p * radius, (math.pi - t) * radius], axis=-1).reshape(-1, 2)
-    rows = _material_rows(np.asarray(center) + radius * d, d, uvs, sphere.material)
-    i, j = np.meshgrid(np.arange(rings), np.arange(segments), indexing="ij")
-    a = (i * (segments + 1) + j).ravel()  # (ring i, meridian j); b: one ring further down
-    b = a + segments + 1
-    # Counter-clockwise seen from outside: front faces survive back-face culling.
-    quads = np.stack([a, b + 1, b, a, a + 1, b + 1], axis=1)
-    return rows, quads.astype(np.uint32).ravel()
-
-
-def _light_mesh(light: Light) -> tuple[np.ndarray, np.ndarray]:
-    """A fronto-parallel billboard GLOW_EXTENT_SIGMAS sigmas wide; uv = metres from the centre."""
-    sigma = light.fwhm_m / FWHM_PER_SIGMA
-    offsets = np.array(QUAD_CORNERS) * GLOW_EXTENT_SIGMAS * sigma
-    positions = np.asarray(light.center) + np.hstack([offsets, np.zeros((4, 1))])
-    normals = np.tile([0.0, 0.0, -1.0], (4, 1))
-    attributes = (0.0, sigma, float(SURFACE_GLOW))
-    rows = _vertex_rows(positions, normals, offsets, light.color, (0.0, 0.0, 0.0), attributes)
-    return rows, np.array(QUAD_TRIANGLES, dtype=np.uint32)
-
-
-@dataclass(frozen=True)
-class SceneMesh:
-    """A scene as triangles: one vertex array, opaque surfaces and lights indexed apart."""
-
-    vertices: np.ndarray  # float32 (n, FLOATS_PER_VERTEX), layout VERTEX_FORMAT
-    surfaces: np.ndarray  # uint32 triangle indices of quads and spheres (opaque)
-    lights: np.ndarray  # uint32 triangle indices of light billboards (additive)
-
-
-def scene_mesh(scene: Scene) -> SceneMesh:
-    """Triangulate every primitive of `scene` into one indexed vertex array."""
-    rows: list[np.ndarray] = []
-    surfaces: list[np.ndarray] = []
-    lights: list[np.ndarray] = []
-    base = 0
-    for obj in scene.objects:
-        if isinstance(obj, Quad):
-            part, target = _quad_mesh(obj), surfaces
-        elif isinstance(obj, Sphere):
-            part, target = _sphere_mesh(obj), surfaces
-        elif isinstance(obj, Light):
-            part, target = _light_mesh(obj), lights
-        else:
-            raise InputError(f"unknown scene primitive {type(obj).__name__}")
-        rows.append(part[0])
-        target.append(part[1] + base)
-        base += len(part[0])
-    if not surfaces:
-        raise InputError(f"scene {scene.name!r} has no surfaces (it needs at least a backdrop)")
-
-    def indices(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)
-
-    return SceneMesh(np.concatenate(rows).astype(np.float32), indices(surfaces), indices(lights))
+    shift = [2.0 * jitter_px[0] / width, -2.0 * jitter_px[1] / height, 0.0]
+    jitter = matrix44.create_from_translation(shift)
+    return np.asarray((eye @ flip @ frustum @ jitter).T, dtype=np.float64)
 
 
 def shader_defines() -> dict[str, object]:
-    """The Python constants scene.frag needs, as #defines."""
+    """The Python constants scene.vert and scene.frag need, as #defines."""
     sun = ", ".join(f"{c:.9g}" for c in SUN_DIRECTION)
     return {
         **TEXTURES,
@@ -353,7 +242,9 @@ class SceneRasterizer:
             raise InputError(f"image size must be positive, got {width}x{height}")
         self.ctx = ctx
         self.size = (width, height)
-        self.program = program(ctx, "scene.frag", vertex="scene.vert", defines=shader_defines())
+        self.program = program(
+            ctx, "groundtruth/scene.frag", "groundtruth/scene.vert", shader_defines()
+        )
         mesh = scene_mesh(scene)
         self._buffers = [ctx.buffer(mesh.vertices.tobytes())]
         self.surfaces = self._vertex_array(mesh.surfaces)

@@ -7,9 +7,9 @@ radial distance). Everything a scene holds is in front of the camera (z > 0).
 
 A scene is a tuple of primitives: flat textured quads, textured spheres and
 small emissive lights, plus the `Lens` it was composed for. Surface textures
-are procedural and evaluated in shaders/scene.frag; a material picks one by
-the integer `TEXTURE_*` constants below (injected into the shader as
-#defines). Colours are linear light; lit surfaces stay within about
+are procedural and evaluated in shaders/groundtruth/scene.frag; a material
+picks one by the integer `TEXTURE_*` constants below (injected into the
+shader as #defines). Colours are linear light; lit surfaces stay within about
 0.05-0.9, lights are HDR (tens to hundreds).
 
 Every scene puts a backdrop behind everything so that each pixel of every
@@ -29,7 +29,7 @@ from realtime.lens import Lens
 
 Vec3 = tuple[float, float, float]
 
-# Procedural textures of shaders/scene.frag (the shader receives these as #defines).
+# Procedural textures of shaders/groundtruth/scene.frag (the shader receives these as #defines).
 TEXTURE_SOLID = 0  # color_a everywhere
 TEXTURE_CHECKER = 1  # squares of side scale_m alternating color_a / color_b
 TEXTURE_STRIPES = 2  # stripes across u, period scale_m, half color_a, half color_b

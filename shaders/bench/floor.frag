@@ -2,10 +2,10 @@
 // write the output). Pipeline cost is reported as a multiple of this.
 #include "dof_common.glsl"
 
-uniform sampler2D color;  // full res, linear RGB
-uniform sampler2D depth;  // full res, metres
+uniform sampler2D color;  // full res, linear RGB (Compositor.upload)
+uniform sampler2D depth;  // full res, metres (Compositor.upload)
 
-layout(location = 0) out vec4 result;
+layout(location = 0) out vec4 result;  // Floor (realtime/baselines.py)
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);

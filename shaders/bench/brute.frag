@@ -1,16 +1,14 @@
-// Brute force (full resolution): the reference the pipeline is measured
+// Brute force (full resolution): the baseline the pipeline is measured
 // against for speed. Every pixel within the largest CoC radius is a tap, with
 // the same two-layer depth rules as gather.frag (see there): foreground discs
 // add coverage 1 / (pi r^2) each, the background is a normalised gather where
 // a sample farther than the centre reaches only min(r_s, r_centre).
 #include "dof_common.glsl"
 
-uniform sampler2D color;  // full res, linear RGB
-uniform sampler2D depth;  // full res, metres
+uniform sampler2D color;  // full res, linear RGB (Compositor.upload)
+uniform sampler2D depth;  // full res, metres (Compositor.upload)
 
-layout(location = 0) out vec4 result;  // linear RGB, a = 1
-
-const float HOLE_WEIGHT = 1e-3;
+layout(location = 0) out vec4 result;  // BruteForce (realtime/baselines.py)
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);

@@ -1,4 +1,9 @@
-"""Single-pass references for the benchmark: the floor and the brute-force gather."""
+"""The bench's baselines: the cost floor and the brute-force gather, one full-res pass each.
+
+`rackfocus bench` measures the pass chain against these two; nothing else uses
+them, so they live beside the bench, not in `realtime/passes/` (the chain), and
+their shaders under shaders/bench/.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from realtime.passes.base import FullscreenPass
 
 
 class _FullResPass(FullscreenPass):
+    """Full-res RGBA32F: linear RGB, a = 1, drawn from the uploaded colour and depth."""
+
     outputs = ((4, "f4"),)
 
     def run(
@@ -36,10 +43,10 @@ class _FullResPass(FullscreenPass):
 class Floor(_FullResPass):
     """One full-res pass reading colour and depth and writing RGBA32F: the cost floor."""
 
-    shader = "floor.frag"
+    shader = "bench/floor.frag"
 
 
 class BruteForce(_FullResPass):
     """Full-res gather over the whole largest CoC disc, with the pipeline's depth rules."""
 
-    shader = "brute.frag"
+    shader = "bench/brute.frag"
