@@ -20,6 +20,29 @@ Layers, arrows pointing one way (options -> app -> controls, window, display):
   app       the loop: events -> Controls -> FrameLoop (realtime.frameloop) -> display -> swap
 """
 
-from realtime.preview.options import register
+from __future__ import annotations
 
-__all__ = ["register"]
+import argparse
+
+from realtime.preview.options import HELP, add_preview_arguments, options_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "preview",
+        help="live window: click to rack focus",
+        description="A live depth-of-field window onto an RGB-D image.",
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_preview_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from realtime.preview.app import run_preview  # GL and numpy load only when it runs
+
+    return run_preview(options_from_args(args))
+
+
+__all__ = ["register", "run"]

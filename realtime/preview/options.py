@@ -66,14 +66,8 @@ class PreviewOptions:
     stats: bool = False  # print frames, frame rate and renderer at exit
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "preview",
-        help="live window: click to rack focus",
-        description="A live depth-of-field window onto an RGB-D image.",
-        epilog=HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
+    """The preview's options: inputs, lens, window and scripted runs."""
     add_input_arguments(parser)
     add_lens_arguments(parser)
     group = parser.add_argument_group("preview")
@@ -117,7 +111,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--close-at", type=float, metavar="T", help="close the window at T s")
     add("--print-focus", action="store_true", help="print the final focus distance (m)")
     add("--stats", action="store_true", help="print frames, frame rate and renderer at exit")
-    parser.set_defaults(run=run)
 
 
 def options_from_args(args: argparse.Namespace) -> PreviewOptions:
@@ -170,9 +163,3 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         print_focus=args.print_focus,
         stats=args.stats,
     )
-
-
-def run(args: argparse.Namespace) -> int:
-    from realtime.preview.app import run_preview
-
-    return run_preview(options_from_args(args))
