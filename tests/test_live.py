@@ -114,7 +114,7 @@ def test_close_returns_within_its_bound_when_the_device_hangs() -> None:
     assert time.perf_counter() - start < 0.6
     assert s.running  # still inside the driver call, as a daemon thread
     assert s.status == "closed"
-    assert s.latest() is not None or s.frames_captured >= 1  # the last good frame stays
+    assert s.latest() is not None  # the last good frame stays available
 
 
 def test_close_stops_the_thread_and_releases_the_device() -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -61,18 +62,10 @@ def import_realsense() -> Any:
     return rs
 
 
-def camera_model(intrinsics: Any) -> CameraModel:
+def camera_model(i: Any) -> CameraModel:
     """A CameraModel from an rs.intrinsics."""
-    return CameraModel(
-        intrinsics.width,
-        intrinsics.height,
-        intrinsics.fx,
-        intrinsics.fy,
-        intrinsics.ppx,
-        intrinsics.ppy,
-        intrinsics.model.name,
-        tuple(float(c) for c in intrinsics.coeffs),
-    )
+    coeffs = tuple(float(c) for c in i.coeffs)
+    return CameraModel(i.width, i.height, i.fx, i.fy, i.ppx, i.ppy, i.model.name, coeffs)
 
 
 def color_layout(fmt: str, label: str) -> tuple[int, bool]:
@@ -192,15 +185,19 @@ class _Frames:
         self.nbytes = int(np.prod(shape)) * self.dtype.itemsize
         self.file: IO[bytes] = tempfile.TemporaryFile()
         self.timestamps_ms: list[float] = []
+        self.lock = threading.Lock()
 
     def append(self, data: np.ndarray, timestamp_ms: float) -> None:
-        self.file.seek(len(self.timestamps_ms) * self.nbytes)
-        self.file.write(np.ascontiguousarray(data, dtype=self.dtype).tobytes())
-        self.timestamps_ms.append(timestamp_ms)
+        with self.lock:
+            self.file.seek(len(self.timestamps_ms) * self.nbytes)
+            self.file.write(np.ascontiguousarray(data, dtype=self.dtype).tobytes())
+            self.timestamps_ms.append(timestamp_ms)
 
     def read(self, i: int) -> np.ndarray:
-        self.file.seek(i * self.nbytes)
-        return np.frombuffer(self.file.read(self.nbytes), dtype=self.dtype).reshape(self.shape)
+        with self.lock:  # seek + read: one reader at a time
+            self.file.seek(i * self.nbytes)
+            data = self.file.read(self.nbytes)
+        return np.frombuffer(data, dtype=self.dtype).reshape(self.shape)
 
 
 def pair_by_timestamp(
@@ -252,9 +249,7 @@ class RealSenseRecording:
         found: dict[Any, tuple[Any, Any]] = {}
         for sensor in playback.query_sensors():
             for profile in sensor.get_stream_profiles():
-                kind = profile.stream_type()
-                if kind in (rs.stream.depth, rs.stream.color) and kind not in found:
-                    found[kind] = (sensor, profile.as_video_stream_profile())
+                found.setdefault(profile.stream_type(), (sensor, profile.as_video_stream_profile()))
         for kind, name in ((rs.stream.depth, "depth"), (rs.stream.color, "colour")):
             if kind not in found:
                 raise InputError(f"{self.path}: the recording has no {name} stream")
@@ -277,14 +272,13 @@ class RealSenseRecording:
         self._depth, self._color = depth, color
         playback.set_real_time(False)
         playback.pause()  # until both sensors stream: else the second misses the first frames
-        queues = []
-        for sensor, profile in ((depth_sensor, depth_profile), (color_sensor, color_profile)):
-            queue = rs.frame_queue(QUEUE_CAPACITY, keep_frames=True)
-            sensor.open(profile)
-            sensor.start(queue)
-            queues.append(queue)
-        playback.resume()
+        queues = [rs.frame_queue(QUEUE_CAPACITY, keep_frames=True) for _ in range(2)]
+        sensors = ((depth_sensor, depth_profile), (color_sensor, color_profile))
         try:
+            for (sensor, profile), queue in zip(sensors, queues, strict=True):
+                sensor.open(profile)
+                sensor.start(queue)
+            playback.resume()
             last_s = time.monotonic()
             while True:
                 got = False
@@ -301,9 +295,12 @@ class RealSenseRecording:
                 if idle > PLAYBACK_TIMEOUT_S:
                     raise InputError(f"{self.path}: playback gave no frames for {idle:.0f} s")
         finally:
-            for sensor in (depth_sensor, color_sensor):
-                sensor.stop()
-                sensor.close()
+            for sensor, _ in sensors:
+                try:
+                    sensor.stop()
+                    sensor.close()
+                except RuntimeError:  # never started
+                    pass
         tolerance = 500.0 / self.fps if self.fps > 0 else 1.0
         order_c = np.argsort(color.timestamps_ms, kind="stable")
         order_d = np.argsort(depth.timestamps_ms, kind="stable")
@@ -346,13 +343,13 @@ class RealSenseRecording:
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(colour HxWx3 linear float32, depth HxW metres, all finite) of frame k."""
         i = self.input_index(k)
-        if self._cache is None or self._cache[0] != i:
-            color = np.ascontiguousarray(decode_srgb_integers(self.color_rgb8(i)))
-            depth = depth_for_color(
-                self.raw_depth(i), color, False, f"{self.label} (frame {i})", ""
-            )
-            self._cache = (i, (color, depth))
-        return self._cache[1]
+        cached = self._cache
+        if cached is not None and cached[0] == i:
+            return cached[1]
+        color = np.ascontiguousarray(decode_srgb_integers(self.color_rgb8(i)))
+        depth = depth_for_color(self.raw_depth(i), color, False, f"{self.label} (frame {i})", "")
+        self._cache = (i, (color, depth))
+        return color, depth
 
     def close(self) -> None:
         """Delete the temporary copies of the frames."""

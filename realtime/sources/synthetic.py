@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -151,6 +152,7 @@ class SyntheticClip:
         self._executor: ThreadPoolExecutor | None = None
         self._ctx: moderngl.Context | None = None  # owned by the executor's thread
         self._renders: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()  # reads may come from several threads
         self._read_cache: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
 
     # --- indices and time ---
@@ -188,14 +190,15 @@ class SyntheticClip:
 
     def _render(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(colour, clean depth) at scene time i / fps (i may be -1: before the clip)."""
-        if i not in self._renders:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="synthetic-gl")
-            rendered = self._executor.submit(self._render_here, i / self.fps).result()
-            if len(self._renders) >= CACHE_FRAMES:
-                del self._renders[next(iter(self._renders))]
-            self._renders[i] = rendered
-        return self._renders[i]
+        with self._lock:
+            if i not in self._renders:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(1, thread_name_prefix="synthetic-gl")
+                rendered = self._executor.submit(self._render_here, i / self.fps).result()
+                if len(self._renders) >= CACHE_FRAMES:
+                    del self._renders[next(iter(self._renders))]
+                self._renders[i] = rendered
+            return self._renders[i]
 
     # --- the clip ---
 
@@ -219,13 +222,15 @@ class SyntheticClip:
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(colour HxWx3 linear float32, depth HxW metres, all finite) of frame k."""
         i = self.input_index(k)
-        if self._read_cache is None or self._read_cache[0] != i:
-            color = self._render(i)[0]
-            depth = self.raw_depth(i)
-            if self.sensor is not None:
-                depth = depth_for_color(depth, color, False, f"{self.label} (frame {i})", "")
-            self._read_cache = (i, (color, depth))
-        return self._read_cache[1]
+        cached = self._read_cache
+        if cached is not None and cached[0] == i:
+            return cached[1]
+        color = self._render(i)[0]
+        depth = self.raw_depth(i)
+        if self.sensor is not None:
+            depth = depth_for_color(depth, color, False, f"{self.label} (frame {i})", "")
+        self._read_cache = (i, (color, depth))
+        return color, depth
 
     def close(self) -> None:
         """Release the GL context and stop the render thread."""
