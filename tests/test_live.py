@@ -163,6 +163,16 @@ def test_a_raising_capture_is_reported_retried_with_backoff_and_recovers(
     assert source.latest() is not None
 
 
+def test_a_fault_that_turns_into_a_stall_reports_the_stall(source: FaultySource) -> None:
+    wait_for(lambda: source.frames_captured >= 1)
+    source.mode = "raise"
+    wait_for(lambda: source.status.startswith("camera unplugged"))
+    source.mode = "stall"  # the device opens again but sends nothing yet
+    wait_for(lambda: source.status.startswith("stalled"))
+    source.mode = "ok"
+    wait_for(lambda: source.status == "ok")
+
+
 def test_a_stall_is_reported_with_its_age_and_recovers(source: FaultySource) -> None:
     wait_for(lambda: source.frames_captured >= 1)
     source.mode = "stall"

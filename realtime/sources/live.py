@@ -211,6 +211,9 @@ class LiveSource:
                 backoff = min(2.0 * backoff, self.backoff_s[1])
                 continue
             backoff = self.backoff_s[0]
+            if self._fault is not None:  # the device answers again: stalls show as such
+                with self._lock:
+                    self._fault = None
             if frame is not None and not self._stop.is_set():
                 self._offer(frame)
         if opened:
