@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from realtime.errors import InputError
+from realtime.groundtruth import SCENES
 from realtime.lens import Lens
 from realtime.pipeline import Compositor, read_rgb
-from realtime.reference import SCENES
 from realtime.sources.live import ClipAsLive
 from realtime.sources.sensor import (
     SENSOR_MODELS,

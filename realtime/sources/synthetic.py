@@ -30,8 +30,8 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.gl.context import create_offscreen_context, make_current
+from realtime.groundtruth import SCENES, Scene, render_rgbd  # the one import of the rasteriser
 from realtime.lens import Lens
-from realtime.reference import SCENES, Scene, render_rgbd  # the one import of the rasteriser
 from realtime.sources.depth import depth_for_color
 from realtime.sources.live import Intrinsics
 from realtime.sources.sensor import SensorModel, sensor_depth, sensor_model
