@@ -17,11 +17,11 @@ uniform int history_count;  // how many of them exist (fewer at a clip's start)
 layout(location = 0) out float depth_m;  // R32F, metres: what the chain's prepare pass reads
 
 // (w g, g) of an earlier frame: g falls with the colour change and is 0 once the
-// depth moved by more than TEMPORAL_REL (something else is there now).
+// depth moved by more than TEMPORAL_DW (1/m) (something else is there now).
 vec2 weighed(vec4 then, vec4 now) {
     vec3 dc = then.rgb - now.rgb;
     float g = exp(-dot(dc, dc) / (2.0 * TEMPORAL_COLOR_SIGMA * TEMPORAL_COLOR_SIGMA));
-    g *= float(abs(then.a - now.a) < TEMPORAL_REL * now.a);
+    g *= float(abs(then.a - now.a) < TEMPORAL_DW);
     return vec2(then.a * g, g);
 }
 

@@ -27,12 +27,17 @@ from realtime.passes.base import FullscreenPass, Size
 
 REFINE_RADIUS = 2  # px: the refine window is (2 r + 1)^2; sensor edges miss colour by 1-2 px
 REFINE_SIGMA_PX = 1.5  # px: spatial gaussian of the refine window's means
-EDGE_REL = 0.02  # smallest depth step (share of w) treated as an edge
+# Thresholds are in inverse depth (dioptres, 1/m), where a stereo sensor's noise is the
+# same at every distance (sigma_z = z^2 s / (f B), so sigma_w = s / (f B)) and where the
+# CoC is linear (a step of dw changes the CoC by K dw px; K is tens of px m for a portrait
+# lens at 1080p, so 0.005 /m is a tenth of a pixel of blur).
+EDGE_DW = 0.02  # smallest depth step treated as an edge, 1/m
 EDGE_SEPARATION = 3.0  # an edge's near and far sets lie this many spreads apart (noise: 1.3)
-SNAP_MARGIN = 0.002  # squared sqrt-colour distance by which one side must look closer
+COLOR_NOISE = 0.02  # sqrt-colour spread every set is given (camera noise, flat surfaces)
+SNAP_MARGIN = 1.0  # colour distance (in set spreads, squared) by which one side must win
 TEMPORAL_FRAMES = 4  # earlier frames the temporal pass averages over (four named samplers)
 TEMPORAL_COLOR_SIGMA = 0.04  # sqrt-colour change at which an earlier frame's weight is 0.61
-TEMPORAL_REL = 0.05  # an earlier frame whose w differs by more than this share is ignored
+TEMPORAL_DW = 0.005  # an earlier frame whose w differs by more than this (1/m) is ignored
 
 
 def conditioning_defines() -> dict[str, object]:
@@ -40,12 +45,13 @@ def conditioning_defines() -> dict[str, object]:
     return {
         "REFINE_RADIUS": REFINE_RADIUS,
         "REFINE_SIGMA_PX": REFINE_SIGMA_PX,
-        "EDGE_REL": EDGE_REL,
+        "EDGE_DW": EDGE_DW,
         "EDGE_SEPARATION": EDGE_SEPARATION,
+        "COLOR_NOISE": COLOR_NOISE,
         "SNAP_MARGIN": SNAP_MARGIN,
         "TEMPORAL_FRAMES": TEMPORAL_FRAMES,
         "TEMPORAL_COLOR_SIGMA": TEMPORAL_COLOR_SIGMA,
-        "TEMPORAL_REL": TEMPORAL_REL,
+        "TEMPORAL_DW": TEMPORAL_DW,
     }
 
 
