@@ -33,8 +33,8 @@ REFINE_SIGMA_PX = 1.5  # px: spatial gaussian of the refine window's means
 # lens at 1080p, so 0.005 /m is a tenth of a pixel of blur).
 EDGE_DW = 0.02  # smallest depth step treated as an edge, 1/m
 EDGE_SEPARATION = 3.0  # an edge's near and far sets lie this many spreads apart (noise: 1.3)
-COLOR_NOISE = 0.02  # sqrt-colour spread every set is given (camera noise, flat surfaces)
-SNAP_MARGIN = 1.0  # colour distance (in set spreads, squared) by which one side must win
+MATCH_SIGMA = 0.1  # sqrt-colour distance within which a pixel looks like the centre
+SNAP_MARGIN = 0.05  # share of look-alikes by which one side of an edge must win
 TEMPORAL_FRAMES = 4  # earlier frames the temporal pass averages over (four named samplers)
 TEMPORAL_COLOR_SIGMA = 0.04  # sqrt-colour change at which an earlier frame's weight is 0.61
 TEMPORAL_DW = 0.005  # an earlier frame whose w differs by more than this (1/m) is ignored
@@ -47,7 +47,7 @@ def conditioning_defines() -> dict[str, object]:
         "REFINE_SIGMA_PX": REFINE_SIGMA_PX,
         "EDGE_DW": EDGE_DW,
         "EDGE_SEPARATION": EDGE_SEPARATION,
-        "COLOR_NOISE": COLOR_NOISE,
+        "MATCH_SIGMA": MATCH_SIGMA,
         "SNAP_MARGIN": SNAP_MARGIN,
         "TEMPORAL_FRAMES": TEMPORAL_FRAMES,
         "TEMPORAL_COLOR_SIGMA": TEMPORAL_COLOR_SIGMA,
