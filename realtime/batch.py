@@ -52,6 +52,7 @@ class Shot:
     track: FocusTrack  # focus distance (and f-number) over time
     fps: float  # frame k is at t = k / fps
     breathing: float = BREATHING_OFF  # focus-breathing amount (focus.breathing_scale); 0 = off
+    condition_depth: bool = False  # condition sensor depth on the GPU (realtime.passes.depth)
 
     def time_of(self, k: int) -> float:
         """Time of frame k, seconds."""
@@ -170,7 +171,8 @@ def render_frames(
     """
     from realtime.pipeline import Compositor
 
-    loop = FrameLoop(compositor if compositor is not None else Compositor(), shot.source, True)
+    comp = compositor if compositor is not None else Compositor()
+    loop = FrameLoop(comp, shot.source, sync=True, condition_depth=shot.condition_depth)
     stats = BatchStats(seconds=loop.times)
     sink = FileSink(writer, loop.times, shot.breathing)
     order: Sequence[int] = list(frames)

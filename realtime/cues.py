@@ -56,6 +56,7 @@ from realtime.lens import Lens
 from realtime.outputs import CODECS, DEFAULT_CODEC, DEFAULT_FPS
 from realtime.outputs.video import DEFAULT_QUALITY, QUALITY_RANGE
 from realtime.sources.depth import DepthConvention
+from realtime.sources.images import PathLike
 from realtime.tomlfile import Table, TomlError, read_toml, toml_error, toml_repr, toml_value
 
 SECTIONS = ("lens", "input", "focus", "output")  # top-level tables a cue file may hold
@@ -303,7 +304,7 @@ def load_cues(path: str | Path) -> Cues:
     return Cues(path, lens, cue_input, tuple(keys), output, tuple(focus_lines))
 
 
-def cue_text(lens: Lens, rgb: str | Path, depth: str | Path, convention: DepthConvention) -> str:
+def cue_text(lens: Lens, rgb: PathLike, depth: PathLike, convention: DepthConvention) -> str:
     """A cue file that reproduces `lens` (its focus as one key) on the inputs `rgb`, `depth`.
 
     Paths are written absolute, so the file works wherever it is moved; load_cues

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from realtime.outputs import FrameWriter
     from realtime.passes.depth import DepthConditioner
     from realtime.pipeline import Compositor
+    from realtime.sources.live import LiveFrame, LiveSource
 
 STAGES = ("input", "condition", "gpu", "readback", "breathing", "encode")  # in loop order
 StageTimes = dict[str, float]  # seconds spent per stage
@@ -75,6 +76,37 @@ class StillFrames:
 
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.frames
+
+
+class LiveFrames:
+    """A live source (a camera) as a FrameSource: frame n is the n-th frame the loop took.
+
+    `poll()` takes the source's newest frame, if one arrived, without waiting;
+    frames the loop never took were dropped by the source (it keeps only the
+    newest). Numbering the frames taken, not the camera's, keeps the depth
+    conditioning's temporal window on consecutive frames.
+    """
+
+    def __init__(self, live: LiveSource) -> None:
+        self.live = live
+        self.frame: LiveFrame | None = None  # the newest frame taken
+        self.index = -1  # its number; -1 before the first
+
+    def poll(self) -> bool:
+        """Take the newest frame if there is one; True if it is new."""
+        frame = self.live.latest()
+        if frame is None:
+            return False
+        self.frame = frame
+        self.index += 1
+        return True
+
+    def input_index(self, k: int) -> int:
+        return k
+
+    def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self.frame is not None, "no frame taken yet"
+        return self.frame.color, self.frame.depth
 
 
 class FrameLoop:
@@ -236,6 +268,7 @@ __all__ = [
     "FileSink",
     "FrameLoop",
     "FrameSource",
+    "LiveFrames",
     "StageTimes",
     "StillFrames",
     "breathe",

@@ -35,6 +35,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,9 +78,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="render an RGB-D image or clip (rack focus, sequences, video) with depth of field",
     )
     add_input_arguments(parser)
-    for action in parser._actions:  # --cues supplies them instead; run() checks them
-        if action.dest in ("rgb", "depth"):
-            action.required = False
     add_lens_arguments(parser)
     parser.add_argument(
         "-o",
@@ -152,6 +150,8 @@ def _is_still_render(args: argparse.Namespace) -> bool:
 
     if any(getattr(args, name) not in (None, False) for name in CLIP_OPTIONS):
         return False
+    if args.source is not None or args.condition_depth is not None:
+        return False  # sensors and video pairs are clips
     if args.output is not None:
         try:
             if is_video(args.output) or is_pattern(args.output):
@@ -163,9 +163,9 @@ def _is_still_render(args: argparse.Namespace) -> bool:
 
 def _require_inputs(args: argparse.Namespace) -> None:
     if args.rgb is None:
-        raise InputError("--rgb PATH is required (or --cues)")
+        raise InputError("--rgb PATH is required (or --source, --cues)")
     if args.depth is None:
-        raise InputError("--depth PATH is required (or --cues)")
+        raise InputError("--depth PATH is required (or --source, --cues)")
 
 
 # --- option values (parsed here so that a bad one is one InputError line) ---------------------
@@ -264,9 +264,8 @@ def _run_clip(args: argparse.Namespace) -> int:
     from realtime.outputs import DEFAULT_FPS, is_video, open_output
     from realtime.outputs.video import DEFAULT_QUALITY, VIDEO_CODECS
     from realtime.pipeline import Compositor
-    from realtime.sources.frames import is_pattern, open_frames
-    from realtime.sources.options import convention_from_args
-    from realtime.sources.video import ColorVideo
+    from realtime.sources.frames import is_pattern
+    from realtime.sources.options import inputs_from_args, open_inputs
 
     # Every option is checked before any file is read.
     rack_m = parse_rack(args.rack) if args.rack is not None else None
@@ -283,6 +282,7 @@ def _run_clip(args: argparse.Namespace) -> int:
     if args.codec is not None and args.codec not in VIDEO_CODECS:
         raise InputError(f"--codec {args.codec}: expected one of {', '.join(VIDEO_CODECS)}")
 
+    inputs = inputs_from_args(args)
     cues = None
     if args.cues is not None:
         given = [
@@ -290,6 +290,8 @@ def _run_clip(args: argparse.Namespace) -> int:
             for flag, value in (
                 ("--rgb", args.rgb),
                 ("--depth", args.depth),
+                ("--source", args.source),
+                ("--sensor-noise", args.sensor_noise),
                 ("--focus", args.focus),
                 ("--rack", args.rack),
                 ("--easing", args.easing),
@@ -302,7 +304,9 @@ def _run_clip(args: argparse.Namespace) -> int:
         if given:
             raise InputError(f"{given[0]} cannot be combined with --cues (the cue file sets it)")
         cues = load_cues(args.cues)
-        rgb, depth, convention = cues.input.rgb, cues.input.depth, cues.input.convention
+        inputs = replace(
+            inputs, rgb=cues.input.rgb, depth=cues.input.depth, convention=cues.input.convention
+        )
         lens = cues.lens
         output = args.output if args.output is not None else cues.output.path
         if output is None:
@@ -311,11 +315,16 @@ def _run_clip(args: argparse.Namespace) -> int:
         size = size if size is not None else cues.output.size
         quality = quality if quality is not None else cues.output.quality
     else:
-        _require_inputs(args)
+        if inputs.source is None:
+            _require_inputs(args)
+        if inputs.source is not None and inputs.source.live:
+            raise InputError(
+                f"--source {inputs.source.text}: render reads clips; record the camera "
+                "(realsense:REC.db3) or show it live with rackfocus preview"
+            )
         if args.output is None:
             raise InputError("-o OUT is required")
-        rgb, depth, output = args.rgb, args.depth, args.output
-        convention = convention_from_args(args)
+        output = args.output
         if rack_m is not None and args.focus is not None:
             raise InputError("--focus and --rack both set the focus; give one of them")
         lens = lens_from_args(args, focus_m=rack_m[0] if rack_m is not None else None)
@@ -326,11 +335,9 @@ def _run_clip(args: argparse.Namespace) -> int:
     if cues is not None and args.output is None:  # the cue file's path: its codec applies
         codec = codec if codec is not None else _cue_codec(cues, output)
 
-    source = open_frames(rgb, depth, convention, args.resize_depth, args.loop, size)
+    source, rate = open_inputs(inputs, size, fps, args.loop)
     try:
-        if fps is None:
-            video = source.color if isinstance(source.color, ColorVideo) else None
-            fps = video.reader.fps if video is not None and video.reader.fps > 0 else DEFAULT_FPS
+        fps = fps if fps is not None else rate if rate is not None else DEFAULT_FPS
         if duration is not None:
             count = max(1, round(duration * fps))
         elif cues is not None:
@@ -350,7 +357,7 @@ def _run_clip(args: argparse.Namespace) -> int:
             raise InputError(f"--frames {args.frames}: the clip has {count} frames (0-{count - 1})")
 
         if cues is not None:
-            _, first_depth = source.read(0, resize=False)
+            _, first_depth = source.read(0, resize=False)  # type: ignore[call-arg]
             track = cues.focus_track(first_depth)
         elif rack_m is not None:
             if count < 2:
@@ -373,7 +380,7 @@ def _run_clip(args: argparse.Namespace) -> int:
             codec,
             quality if quality is not None else DEFAULT_QUALITY,
         )
-        shot = Shot(source, lens, track, fps, breathing)
+        shot = Shot(source, lens, track, fps, breathing, inputs.condition_depth)
         progress = Progress(last - first + 1, sys.stderr, args.progress or sys.stderr.isatty())
         try:
             with _stop_on_sigterm():

@@ -29,10 +29,10 @@ from realtime.focus import FocusKey, FocusTrack, pick_depth
 from realtime.lens import Lens
 from realtime.options import parse_fps
 from realtime.outputs.video import VideoWriter, write_depth_video
-from realtime.preview.app import input_fps
 from realtime.preview.controls import BLADE_CYCLE, VIEWS, Controls, Playback, step_f_number
 from realtime.preview.display import Rect, letterbox, window_to_image
 from realtime.preview.script import parse_script
+from realtime.preview.session import input_fps
 from realtime.preview.window import fit
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import open_frames

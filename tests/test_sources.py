@@ -616,9 +616,14 @@ def test_option_value_errors(extra: list[str]) -> None:
     assert extra[0] in str(excinfo.value) and "\n" not in str(excinfo.value)
 
 
-def test_option_usage_errors() -> None:
-    with pytest.raises(SystemExit):
-        parse(["--rgb", "c.png"])  # --depth is required
+def test_option_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from realtime.cli import main
+
+    # --depth is required unless --source names the inputs: one line, exit 2
+    assert main(["render", "--rgb", "c.png", "--focus", "1", "-o", "o.png"]) == 2
+    assert "--depth PATH is required" in capsys.readouterr().err
+    assert main(["preview", "--rgb", "c.png", "--focus", "1"]) == 2
+    assert "--depth PATH are required" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parse(["--rgb", "c", "--depth", "d", "--depth-scale", "1", "--disparity", "2"])
 

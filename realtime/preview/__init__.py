@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from realtime.preview.app import run_preview  # GL and numpy load only when it runs
+    from realtime.preview.session import run_preview  # GL and numpy load only when it runs
 
     return run_preview(options_from_args(args))
 

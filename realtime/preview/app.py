@@ -1,5 +1,7 @@
 """The preview app: window events -> Controls -> frame loop -> display pass -> swap.
 
+(Opening the inputs and choosing the first focus: realtime.preview.session.)
+
 Each turn of the loop takes the preview time t (wall clock, or frame * --fixed-dt
 in scripted runs), applies the scripted and window events due, asks `Playback`
 which input frame shows and `Controls` which lens, and hands both to the shared
@@ -11,30 +13,29 @@ interactive window sleeps until the next event.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.frameloop import FrameLoop, FrameSource, StillFrames
-from realtime.preview.controls import Controls, Playback, min_focus_m
-from realtime.preview.hud import HUD_INTERVAL_S, TITLE, FrameStats, hud_title
+from realtime.frameloop import FrameLoop, FrameSource, LiveFrames
+from realtime.preview.controls import Controls, Playback
+from realtime.preview.hud import HUD_INTERVAL_S, STATS_FRAMES, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
-from realtime.preview.script import ScriptEvent, check_clicks
+from realtime.preview.script import ScriptEvent
 from realtime.preview.window import Window, WindowEvent
 
 if TYPE_CHECKING:
     import moderngl
 
-    from realtime.cues import Cues
-    from realtime.sources.frames import RGBDFrames
+    from realtime.sources.images import PathLike
 
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
+LIVE_POLL_S = 0.002  # with a camera, an idle window looks for its next frame this often
 MIN_WAIT_S = 1e-3  # the shortest wait for a scripted event or the next input frame
 
 
@@ -53,12 +54,13 @@ class Preview:
         source: FrameSource,
         controls: Controls,
         playback: Playback | None = None,
-        files: Callable[[int], tuple[str | Path, str | Path]] | None = None,
+        files: Callable[[int], tuple[PathLike, PathLike]] | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        """`source` gives the input frames; with a `playback` (sequence or video inputs) the
-        frame shown at time t is `playback.index_at(t)`, else frame 0. `files(index)` names
-        the input files of a frame (what S saves into the cue file)."""
+        """`source` gives the input frames: with a `playback` (sequences, videos, recordings,
+        synthetic scenes) the frame shown at time t is `playback.index_at(t)`; a `LiveFrames`
+        source (a camera) shows the newest frame it took; anything else frame 0. `files(index)`
+        names the input files of a frame (what S saves into the cue file; None: no files)."""
         import moderngl
 
         from realtime.pipeline import Compositor
@@ -67,7 +69,9 @@ class Preview:
         self.options = options
         self.controls = controls
         self.playback = playback
-        self.files = files or (lambda index: (options.rgb, options.depth))
+        self.files = files
+        self.live = source if isinstance(source, LiveFrames) else None
+        self.latency_ms: deque[float] = deque(maxlen=STATS_FRAMES)  # live: capture to swap
         self.script = deque(options.script)
         self.log = log or (lambda text: print(text, flush=True))
         assert controls.depth_m is not None
@@ -85,7 +89,8 @@ class Preview:
                 self.ctx = moderngl.create_context(require=330)
             except Exception as e:  # moderngl and glcontext raise plain Exceptions
                 raise InputError(f"the window has no OpenGL 3.3 context ({e})") from e
-            self.loop = FrameLoop(Compositor(self.ctx), source)
+            condition = options.inputs.condition_depth
+            self.loop = FrameLoop(Compositor(self.ctx), source, condition_depth=condition)
             self.display = Display(self.ctx, display_defines(controls.lens.max_coc_px))
         except BaseException:
             self.window.destroy()
@@ -175,7 +180,11 @@ class Preview:
 
     def compose(self, t: float) -> None:
         """The composite at preview time t, through the frame loop (which skips what is done)."""
-        index = self.playback.index_at(t) if self.playback is not None else 0
+        if self.live is not None:
+            self.live.poll()
+            index = self.live.index
+        else:
+            index = self.playback.index_at(t) if self.playback is not None else 0
         if self.loop.show(index):
             assert self.loop.depth is not None
             self.controls.depth_m = self.loop.depth  # clicks pick focus on the frame shown
@@ -214,11 +223,13 @@ class Preview:
         from realtime.pipeline import read_rgb
 
         assert self.composite is not None and self.loop.index is not None
+        if self.files is None:
+            raise InputError("S saves a cue file of input files; this source has none")
         rgb, depth = self.files(self.loop.index)
         stem = next_free_stem(self.options.save_dir, Path(rgb).stem)  # rgb_1012, not rgb_%04d
         write_image(stem.with_suffix(".png"), read_rgb(self.composite))
         cue = stem.with_suffix(".toml")
-        text = cue_text(self.lens, rgb, depth, self.options.convention)
+        text = cue_text(self.lens, rgb, depth, self.options.inputs.convention)
         try:
             cue.write_text(text, encoding="utf-8")
         except OSError as e:
@@ -237,9 +248,11 @@ class Preview:
         if now - self.title_at < HUD_INTERVAL_S:
             return
         fps = self.stats.fps(now)
-        title = hud_title(self.options.rgb, self.lens, self.controls, fps, self.stats.frame_ms)
+        title = hud_title(self.options.label, self.lens, self.controls, fps, self.stats.frame_ms)
         if self.controls.hud:
             title += self.playback_state()
+        if self.live is not None and self.live.live.status != "ok":
+            title += f" | camera: {self.live.live.status}"  # shown with the HUD off too
         if title != self.title:
             self.window.set_title(title)
             self.title = title
@@ -264,7 +277,9 @@ class Preview:
                 if self.window.should_close():
                     break
                 self.controls.update(t)
+                shown = self.loop.index
                 self.compose(t)
+                fresh = self.loop.index != shown
                 last = opts.frames is not None and frame + 1 >= opts.frames
                 if self.dirty or opts.frames is not None:
                     self.draw()
@@ -273,11 +288,15 @@ class Preview:
                     self.window.swap()
                     self.dirty = False
                     self.stats.swapped(time.perf_counter(), frame_start)
+                    if self.live is not None and self.live.frame is not None and fresh:
+                        self.latency_ms.append(
+                            1000 * (time.monotonic() - self.live.frame.capture_s)
+                        )
                 self.update_title(time.perf_counter())
                 frame += 1
                 if last:
                     break
-                if opts.frames is None and not self.dirty and not self.controls.animating(t):
+                if opts.frames is None and not self.dirty and not self.animating(t):
                     now = t if opts.fixed_dt is not None else time.perf_counter() - wall0
                     self.window.poll(self._idle_wait(now))
             if opts.screenshot and self.screenshot is None:
@@ -287,10 +306,14 @@ class Preview:
         finally:
             self.window.destroy()
 
+    def animating(self, t: float) -> bool:
+        """Whether the picture may change without input: a rack or cues in motion."""
+        return self.controls.animating(t)
+
     def _idle_wait(self, t: float) -> float:
         """How long an idle window may block: until the HUD refresh, the next scripted event
         or the next input frame."""
-        wait = IDLE_WAIT_S
+        wait = IDLE_WAIT_S if self.live is None else LIVE_POLL_S
         if self.script:
             wait = min(wait, max(self.script[0].time_s - t, MIN_WAIT_S))
         if self.playback is not None:
@@ -316,7 +339,21 @@ class Preview:
                 f"renderer {self.ctx.info['GL_RENDERER']}",
                 flush=True,
             )
+            if self.live is not None:
+                print(live_report(self.live, self.latency_ms), flush=True)
         return 0
+
+
+def live_report(live: LiveFrames, latency_ms: Iterable[float]) -> str:
+    """--stats for a camera: frames captured, taken, dropped and bad; capture-to-screen time."""
+    source = live.live
+    lat = sorted(latency_ms)
+    median = f"{lat[len(lat) // 2]:.1f} ms" if lat else "n/a"
+    return (
+        f"camera: {source.frames_captured} captured, {live.index + 1} shown, "
+        f"{source.frames_dropped} dropped, {source.frames_bad} bad; "
+        f"capture to screen median {median}; status {source.status}"
+    )
 
 
 def next_free_stem(folder: Path, prefix: str) -> Path:
@@ -327,90 +364,3 @@ def next_free_stem(folder: Path, prefix: str) -> Path:
         if not stem.with_suffix(".png").exists() and not stem.with_suffix(".toml").exists():
             return stem
         n += 1
-
-
-# --- Entry point ----------------------------------------------------------------------------
-
-
-def input_fps(fps: float | None, source: RGBDFrames) -> float:
-    """`fps` (--fps); else the colour video's frame rate, else the depth video's; else 24."""
-    from realtime.outputs import DEFAULT_FPS
-    from realtime.sources.video import ColorVideo, DepthVideo
-
-    if fps is not None:
-        return fps
-    for stream in (source.color, source.depth):
-        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
-            return stream.reader.fps
-    return DEFAULT_FPS
-
-
-def sequence_files(
-    options: PreviewOptions, source: RGBDFrames
-) -> Callable[[int], tuple[str | Path, str | Path]]:
-    """The files of input frame i: --rgb and --depth, a sequence's pattern replaced by its
-    i-th file (a cue file's inputs are single files)."""
-    from realtime.sources.frames import FileStream
-
-    def files(index: int) -> tuple[str | Path, str | Path]:
-        out: list[str | Path] = [options.rgb, options.depth]
-        for i, stream in enumerate((source.color, source.depth)):
-            if isinstance(stream, FileStream) and stream.frame_count is not None:
-                out[i] = stream.paths[index]
-        return out[0], out[1]
-
-    return files
-
-
-def run_preview(options: PreviewOptions) -> int:
-    """Open the inputs and the window, run the loop; the exit code."""
-    from realtime.sources.frames import are_stills, open_frames
-    from realtime.sources.options import load_pair
-
-    cues = None
-    if options.cues:
-        from realtime.cues import load_cues
-
-        cues = load_cues(options.cues)
-    if are_stills(options.rgb, options.depth):
-        color, depth = load_pair(
-            options.rgb, options.depth, options.convention, options.resize_depth
-        )
-        return _run(options, cues, StillFrames(color, depth), depth)
-    clip = open_frames(options.rgb, options.depth, options.convention, options.resize_depth, True)
-    try:
-        _, depth = clip.read(0)
-        assert clip.frame_count is not None
-        playback = Playback(clip.frame_count, input_fps(options.fps, clip))
-        return _run(options, cues, clip, depth, playback, sequence_files(options, clip))
-    finally:
-        clip.close()
-
-
-def _run(
-    options: PreviewOptions,
-    cues: Cues | None,
-    source: FrameSource,
-    depth: np.ndarray,
-    playback: Playback | None = None,
-    files: Callable[[int], tuple[str | Path, str | Path]] | None = None,
-) -> int:
-    check_clicks(options.script, (depth.shape[1], depth.shape[0]))
-    track = cues.focus_track(depth) if cues is not None and cues.focus else None
-    focus = options.focus_m
-    if focus is None:
-        if track is not None:
-            focus = track.focus_at(track.start_s)
-        else:
-            from realtime.focus import AutoTarget, resolve_target
-
-            focus = resolve_target(AutoTarget(), depth)  # centre autofocus
-        focus = max(focus, min_focus_m(options.lens))
-    lens = options.lens.with_focus(focus)
-    controls = Controls(lens, depth, options.rack_duration_s, options.easing, track, options.view)
-    preview = Preview(options, source, controls, playback, files)
-    if options.play:
-        controls.toggle_play(0.0)
-    if options.frames is None:
-        print("rackfocus preview: press H for help", file=sys.stderr)
-    return preview.run()

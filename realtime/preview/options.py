@@ -18,8 +18,7 @@ from realtime.lens import Lens
 from realtime.options import add_lens_arguments, lens_from_args, parse_fps, parse_size
 from realtime.preview.controls import DEFAULT_RACK_S, VIEWS
 from realtime.preview.script import ScriptEvent, parse_script
-from realtime.sources.depth import DepthConvention
-from realtime.sources.options import add_input_arguments, convention_from_args
+from realtime.sources.options import Inputs, add_input_arguments, inputs_from_args
 
 HELP = """\
 rackfocus preview
@@ -41,10 +40,7 @@ rackfocus preview
 class PreviewOptions:
     """What a preview session shows and how; every value checked."""
 
-    rgb: str  # colour input: image, sequence pattern, glob or video
-    depth: str  # depth input, of any of the same kinds
-    convention: DepthConvention  # how stored depth becomes metres
-    resize_depth: bool  # resample depth to the colour's size when they differ
+    inputs: Inputs  # files (image, sequence, video) or a --source (camera, recording, scene)
     lens: Lens  # the lens options; focus_m is a placeholder when `focus_m` is None
     focus_m: float | None  # --focus; None: the cue file's first key, else centre autofocus
     rack_duration_s: float = DEFAULT_RACK_S  # how long a click-to-focus rack takes
@@ -57,6 +53,8 @@ class PreviewOptions:
     window_size: tuple[int, int] | None = None  # None: the image's size, fit to the screen
     vsync: bool = True  # wait for the display's refresh
     fps: float | None = None  # input frame rate of sequences and videos; None: video's, else 24
+    size: tuple[int, int] | None = None  # a --source's frame size (synthetic render, camera)
+    as_live: bool = False  # play a --source clip as a live source (capture thread)
     save_dir: Path = Path(".")  # where S saves
     frames: int | None = None  # scripted: draw this many frames, then exit
     fixed_dt: float | None = None  # scripted: seconds of preview time per frame
@@ -64,6 +62,12 @@ class PreviewOptions:
     script: tuple[ScriptEvent, ...] = ()  # scripted input events
     print_focus: bool = False  # print the final focus distance (m) at exit
     stats: bool = False  # print frames, frame rate and renderer at exit
+
+    @property
+    def label(self) -> str:
+        """The input's name for the window title: the colour file or the --source."""
+        source = self.inputs.source
+        return source.text if source is not None else Path(str(self.inputs.rgb)).name
 
 
 def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +103,17 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
         "else 24; a ratio such as 24000/1001)",
     )
     add("--save-dir", default=".", metavar="DIR", help="where S saves (default: current folder)")
+    add(
+        "--size",
+        metavar="WxH",
+        help="frame size of a --source: a synthetic scene's render size, a camera's stream size",
+    )
+    add(
+        "--as-live",
+        action="store_true",
+        help="play a --source clip in real time from a capture thread, as a camera would "
+        "(newest frame only; for demos and tests of the live path)",
+    )
     script = parser.add_argument_group("scripted runs (tests, benchmarks)")
     add = script.add_argument
     add("--frames", type=int, metavar="N", help="draw N frames (every frame), then exit")
@@ -137,12 +152,17 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
     easing(args.easing)
     if args.view not in VIEWS:
         raise InputError(f"--view {args.view}: unknown view (expected {', '.join(VIEWS)})")
+    inputs = inputs_from_args(args)
+    if inputs.source is None and (inputs.rgb is None or inputs.depth is None):
+        raise InputError("--rgb PATH and --depth PATH are required (or --source SPEC)")
+    size = parse_size(args.size) if args.size is not None else None
+    if size is not None and (inputs.source is None or inputs.source.kind == "recording"):
+        raise InputError("--size applies to --source synthetic:NAME and realsense cameras")
+    if args.as_live and (inputs.source is None or inputs.source.live):
+        raise InputError("--as-live plays a --source clip (synthetic:, realsense:REC) as a camera")
     placeholder = args.focus if args.focus is not None else FAR_FOCUS_M  # focus may come later
     return PreviewOptions(
-        rgb=args.rgb,
-        depth=args.depth,
-        convention=convention_from_args(args),
-        resize_depth=args.resize_depth,
+        inputs=inputs,
         lens=lens_from_args(args, focus_m=placeholder),  # checks the lens options early
         focus_m=args.focus,
         rack_duration_s=rack_s,
@@ -155,6 +175,8 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         window_size=window_size,
         vsync=not args.no_vsync,
         fps=fps,
+        size=size,
+        as_live=args.as_live,
         save_dir=Path(args.save_dir),
         frames=args.frames,
         fixed_dt=args.fixed_dt,

@@ -1,7 +1,8 @@
 """The input options every front end shares, and loading the inputs they name.
 
-    --rgb PATH --depth PATH [--depth-scale S | --disparity FB | --inverse-depth NEAR:FAR]
-    [--resize-depth]
+    --rgb PATH --depth PATH | --source SPEC
+    [--depth-scale S | --disparity FB | --inverse-depth NEAR:FAR] [--resize-depth]
+    [--sensor-noise MODEL] [--condition-depth on|off]
 
 Option values are parsed by realtime.options' parsers, so a bad value is one line.
 """
@@ -9,6 +10,8 @@ Option values are parsed by realtime.options' parsers, so a bad value is one lin
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,18 +22,45 @@ from realtime.sources.depth import (
     depth_for_color,
     load_depth,
 )
-from realtime.sources.images import load_color
+from realtime.sources.images import PathLike, load_color
+
+if TYPE_CHECKING:
+    from realtime.sources.live import Clip
+    from realtime.sources.spec import SourceSpec
+
+
+SENSOR_SOURCES = ("realsense", "recording", "synthetic")  # kinds whose depth is conditioned
+ON_OFF = ("on", "off")
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add --rgb, --depth, the depth-convention options and --resize-depth to `parser`."""
+    """Add --rgb, --depth or --source, the depth-convention options, --resize-depth and the
+    sensor options to `parser`."""
     group = parser.add_argument_group("inputs")
-    group.add_argument("--rgb", required=True, metavar="PATH", help="colour image")
+    group.add_argument(
+        "--rgb", metavar="PATH", help="colour image, sequence (rgb_%%04d.png, rgb_*.png) or video"
+    )
     group.add_argument(
         "--depth",
-        required=True,
         metavar="PATH",
         help="depth map, same size as the colour; float metres unless one of the next three",
+    )
+    group.add_argument(
+        "--source",
+        metavar="SPEC",
+        help="instead of --rgb/--depth: realsense[:SERIAL] (live camera), realsense:REC.db3, "
+        "synthetic:NAME (a moving test scene), video:COLOR,DEPTH or seq:COLOR,DEPTH",
+    )
+    group.add_argument(
+        "--sensor-noise",
+        metavar="MODEL",
+        help="pass a synthetic: scene's depth through a sensor model: realsense",
+    )
+    group.add_argument(
+        "--condition-depth",
+        metavar="on|off",
+        help="condition sensor depth on the GPU (fill holes, snap edges to colour, steady "
+        "flicker); default on for realsense and synthetic sources, off for files",
     )
     convention = group.add_mutually_exclusive_group()
     convention.add_argument(
@@ -54,6 +84,87 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="resample the depth (nearest) to the colour size when they differ",
     )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the input options name, checked (no file opened yet)."""
+
+    rgb: PathLike | None  # colour input (file, sequence, video); None with a sensor --source
+    depth: PathLike | None  # depth input, same kinds
+    source: SourceSpec | None  # a camera, recording or synthetic scene; None for files
+    convention: DepthConvention  # how stored depth becomes metres (files, videos)
+    resize_depth: bool  # resample depth to the colour's size when they differ
+    sensor_noise: str | None  # sensor model for a synthetic scene
+    condition_depth: bool  # condition depth on the GPU (realtime.passes.depth)
+
+
+def inputs_from_args(args: argparse.Namespace) -> Inputs:
+    """The checked input options; --source video:/seq: become --rgb and --depth.
+
+    --rgb and --depth stay optional here (a cue file may supply them); front ends
+    that need them check `rgb`/`source`.
+    """
+    from realtime.sources.sensor import sensor_model
+    from realtime.sources.spec import parse_source
+
+    rgb, depth, source = args.rgb, args.depth, None
+    if args.source is not None:
+        if rgb is not None or depth is not None:
+            raise InputError("--source names the inputs; give it or --rgb/--depth, not both")
+        source = parse_source(args.source)
+        if source.kind in ("video", "seq"):
+            rgb, depth, source = source.color, source.depth, None
+    if args.sensor_noise is not None:
+        sensor_model(args.sensor_noise)  # one line naming the models
+        if source is None or source.kind != "synthetic":
+            raise InputError("--sensor-noise applies to --source synthetic:NAME")
+    condition = source is not None and source.kind in SENSOR_SOURCES
+    if args.condition_depth is not None:
+        if args.condition_depth not in ON_OFF:
+            raise InputError(f"--condition-depth {args.condition_depth}: expected on or off")
+        condition = args.condition_depth == "on"
+    return Inputs(
+        rgb=rgb,
+        depth=depth,
+        source=source,
+        convention=convention_from_args(args),
+        resize_depth=args.resize_depth,
+        sensor_noise=args.sensor_noise,
+        condition_depth=condition,
+    )
+
+
+def open_inputs(
+    inputs: Inputs,
+    size: tuple[int, int] | None = None,
+    fps: float | None = None,
+    loop: bool = False,
+) -> tuple[Clip, float | None]:
+    """The clip the inputs name, and its own frame rate (a colour video's, a recording's, a
+    synthetic scene's; None for images). `fps` sets a synthetic scene's rate (default 30)."""
+    from realtime.sources.frames import open_frames
+    from realtime.sources.realsense import RealSenseRecording
+    from realtime.sources.spec import open_source
+    from realtime.sources.synthetic import DEFAULT_FPS, SyntheticClip
+    from realtime.sources.video import ColorVideo
+
+    if inputs.source is None:
+        if inputs.rgb is None or inputs.depth is None:
+            raise InputError("--rgb and --depth (or --source) are required")
+        frames = open_frames(
+            inputs.rgb, inputs.depth, inputs.convention, inputs.resize_depth, loop, size
+        )
+        video = frames.color if isinstance(frames.color, ColorVideo) else None
+        rate = video.reader.fps if video is not None and video.reader.fps > 0 else None
+        return frames, rate
+    if inputs.source.live:
+        raise InputError(f"--source {inputs.source.text}: a live camera is not a clip")
+    if inputs.source.kind == "recording" and size is not None:
+        raise InputError("--size does not apply to a recording; it plays at its own size")
+    clip = open_source(inputs.source, None, inputs.sensor_noise, size, fps or DEFAULT_FPS, loop)
+    assert isinstance(clip, RealSenseRecording | SyntheticClip)  # the clips a spec opens
+    return clip, float(clip.fps)
 
 
 def convention_from_args(args: argparse.Namespace) -> DepthConvention:
@@ -95,4 +206,12 @@ def load_pair(
     return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb))
 
 
-__all__ = ["add_input_arguments", "convention_from_args", "load_inputs", "load_pair"]
+__all__ = [
+    "Inputs",
+    "add_input_arguments",
+    "convention_from_args",
+    "inputs_from_args",
+    "load_inputs",
+    "load_pair",
+    "open_inputs",
+]
