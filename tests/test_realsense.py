@@ -24,7 +24,6 @@ from realtime.sources.realsense import (
     RealSenseRecording,
     import_realsense,
     pair_by_timestamp,
-    write_recording,
 )
 from realtime.sources.registration import (
     CameraModel,
@@ -33,6 +32,7 @@ from realtime.sources.registration import (
     deproject,
     project,
 )
+from realtime.sources.rsrecord import write_recording
 from realtime.sources.synthetic import SyntheticClip
 from realtime.sources.synthetic import project as project_point
 

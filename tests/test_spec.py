@@ -13,7 +13,8 @@ from realtime.outputs.video import VideoWriter, write_depth_video
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import RGBDFrames
 from realtime.sources.live import Intrinsics
-from realtime.sources.realsense import RealSenseRecording, write_recording
+from realtime.sources.realsense import RealSenseRecording
+from realtime.sources.rsrecord import write_recording
 from realtime.sources.spec import SourceSpec, open_source, parse_source
 from realtime.sources.synthetic import SyntheticClip
 

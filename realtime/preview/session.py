@@ -113,7 +113,12 @@ def _run_live(options: PreviewOptions, cues: Cues | None) -> int:
     assert source is not None
     live: LiveSource
     if source.live:
-        opened = open_source(source, size=options.size, fps=options.fps or 30.0)
+        opened = open_source(
+            source,
+            size=options.size,
+            fps=options.fps or 30.0,
+            sdk_filters=options.inputs.rs_filters,
+        )
         assert isinstance(opened, LiveSource)  # what a live spec opens
         live = opened
     else:

@@ -45,6 +45,7 @@ InputKind = Literal["still", "numbered", "glob", "video"]
 IMAGE_EXTENSIONS = tuple(sorted({*COLOR_EXTENSIONS, *DEPTH_EXTENSIONS}))  # a file is a still
 FRAME_FIELD = re.compile(r"%(0\d+)?d")  # the printf field that numbers frames
 PERCENT = re.compile(r"%(%|(0\d+)?d|.?)")  # any % sequence, to reject the unknown ones
+RATE_TOLERANCE = 0.001  # colour and depth videos' frame rates may differ by this fraction
 ASPECT_TOLERANCE = 0.01  # --size may differ from the input's aspect ratio by this fraction
 DIGITS = re.compile(r"(\d+)")
 
@@ -276,6 +277,14 @@ class RGBDFrames:
             raise InputError(
                 f"{self.color.label} has {a} frames but {self.depth.label} has {b}; colour and "
                 "depth must have the same number of frames"
+            )
+        rates = [
+            s.reader.fps for s in (self.color, self.depth) if isinstance(s, ColorVideo | DepthVideo)
+        ]
+        if len(rates) == 2 and min(rates) > 0 and abs(rates[0] / rates[1] - 1) > RATE_TOLERANCE:
+            raise InputError(
+                f"{self.color.label} runs at {rates[0]:g} fps but {self.depth.label} at "
+                f"{rates[1]:g} fps; colour and depth videos must have the same frame rate"
             )
         self.frame_count: int | None = a if a is not None else b  # None: both are stills
         self._cache: tuple[int, bool, tuple[np.ndarray, np.ndarray]] | None = None

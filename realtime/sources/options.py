@@ -57,6 +57,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="pass a synthetic: scene's depth through a sensor model: realsense",
     )
     group.add_argument(
+        "--rs-filters",
+        action="store_true",
+        help="run the RealSense SDK's own depth filters (spatial, temporal, hole filling) on "
+        "a realsense source, to compare with --condition-depth",
+    )
+    group.add_argument(
         "--condition-depth",
         metavar="on|off",
         help="condition sensor depth on the GPU (fill holes, snap edges to colour, steady "
@@ -97,6 +103,7 @@ class Inputs:
     resize_depth: bool  # resample depth to the colour's size when they differ
     sensor_noise: str | None  # sensor model for a synthetic scene
     condition_depth: bool  # condition depth on the GPU (realtime.passes.depth)
+    rs_filters: bool = False  # the RealSense SDK's depth filters (realtime.sources.rsfilters)
 
 
 def inputs_from_args(args: argparse.Namespace) -> Inputs:
@@ -119,6 +126,8 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
         sensor_model(args.sensor_noise)  # one line naming the models
         if source is None or source.kind != "synthetic":
             raise InputError("--sensor-noise applies to --source synthetic:NAME")
+    if args.rs_filters and (source is None or source.kind not in ("realsense", "recording")):
+        raise InputError("--rs-filters applies to --source realsense (cameras and recordings)")
     condition = source is not None and source.kind in SENSOR_SOURCES
     if args.condition_depth is not None:
         if args.condition_depth not in ON_OFF:
@@ -132,6 +141,7 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
         resize_depth=args.resize_depth,
         sensor_noise=args.sensor_noise,
         condition_depth=condition,
+        rs_filters=args.rs_filters,
     )
 
 
@@ -162,7 +172,15 @@ def open_inputs(
         raise InputError(f"--source {inputs.source.text}: a live camera is not a clip")
     if inputs.source.kind == "recording" and size is not None:
         raise InputError("--size does not apply to a recording; it plays at its own size")
-    clip = open_source(inputs.source, None, inputs.sensor_noise, size, fps or DEFAULT_FPS, loop)
+    clip = open_source(
+        inputs.source,
+        None,
+        inputs.sensor_noise,
+        size,
+        fps or DEFAULT_FPS,
+        loop,
+        sdk_filters=inputs.rs_filters,
+    )
     assert isinstance(clip, RealSenseRecording | SyntheticClip)  # the clips a spec opens
     return clip, float(clip.fps)
 

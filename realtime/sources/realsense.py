@@ -19,18 +19,15 @@ depth scale = metres, 0 = no data (NaN), then filled as file depth is; colour
 
 Cameras (`RealSenseCamera`): a `LiveSource` on `rs.pipeline` with `rs.align` to
 colour; depth stays unfilled (NaN = no data) for the GPU conditioning.
-`write_recording` records without a camera (software device + `rs.recorder`;
+`rsrecord.write_recording` records without a camera (software device + `rs.recorder`;
 pyrealsense2 2.59 records .db3 only), for the tests.
 """
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
-from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -40,6 +37,7 @@ from realtime.sources.depth import depth_for_color
 from realtime.sources.images import PathLike, check_file, decode_srgb_integers, one_line
 from realtime.sources.live import Intrinsics, LiveFrame, LiveSource
 from realtime.sources.registration import CameraModel, Extrinsics, align_depth_to_color
+from realtime.sources.rsfilters import SdkFilters
 
 RECORDING_SUFFIXES = (".db3", ".bag")
 COLOR_FORMATS = {"rgb8": (3, False), "bgr8": (3, True), "rgba8": (4, False), "bgra8": (4, True)}
@@ -93,90 +91,6 @@ def z16_to_metres(z16: np.ndarray, scale: float) -> np.ndarray:
 # --- writing recordings (software device + recorder) ------------------------------------------
 
 
-def write_recording(
-    path: PathLike,
-    frames: Iterable[tuple[np.ndarray | None, np.ndarray | None]],
-    fps: float,
-    intrinsics: Intrinsics,
-    depth_unit_m: float = DEPTH_UNIT_M,
-) -> int:
-    """Record (colour HxWx3 uint8 sRGB, depth HxW uint16 Z16) frames to a .db3 file.
-
-    Either of a pair may be None: that stream then has no frame at that time (a
-    recording with gaps, as a real one may have). Both cameras share `intrinsics`,
-    with identity extrinsics between them. Returns the number of pairs written.
-    """
-    rs = import_realsense()
-    target = Path(path)
-    if target.suffix.lower() != ".db3":
-        raise InputError(f"{target}: pyrealsense2 records .db3 files only")
-    target.unlink(missing_ok=True)
-    pending = iter(frames)
-    first = next(pending, None)
-    if first is None:
-        raise InputError(f"{target}: no frames to record")
-    height, width = next(a.shape[:2] for a in first if a is not None)
-    rs_intr = rs.intrinsics()
-    rs_intr.width, rs_intr.height = width, height
-    rs_intr.fx, rs_intr.fy, rs_intr.ppx, rs_intr.ppy = intrinsics
-    rs_intr.model, rs_intr.coeffs = rs.distortion.none, [0.0] * 5
-    device = rs.software_device()
-    streams = []  # (sensor, profile, bytes per pixel, dtype)
-    for uid, (name, kind, fmt, bpp, dtype) in enumerate(
-        (
-            ("Depth", rs.stream.depth, rs.format.z16, 2, np.uint16),
-            ("Color", rs.stream.color, rs.format.rgb8, 3, np.uint8),
-        )
-    ):
-        sensor = device.add_sensor(name)
-        stream = rs.video_stream()
-        stream.type, stream.index, stream.uid = kind, 0, uid  # distinct uids per stream
-        stream.width, stream.height, stream.bpp, stream.fmt = width, height, bpp, fmt
-        stream.fps, stream.intrinsics = round(fps), rs_intr
-        streams.append((sensor, sensor.add_video_stream(stream), bpp, dtype))
-    (depth_sensor, depth_profile, _, _), (_, color_profile, _, _) = streams
-    depth_sensor.add_read_only_option(rs.option.depth_units, depth_unit_m)
-    identity = rs.extrinsics()
-    identity.rotation, identity.translation = list(Extrinsics().rotation), [0.0, 0.0, 0.0]
-    depth_profile.register_extrinsics_to(color_profile, identity)  # so align can relate them
-
-    recorder = rs.recorder(str(target), device)  # before the sensors open
-    for sensor, profile, _, _ in streams:
-        sensor.open(profile)
-        sensor.start(rs.frame_queue())  # the sensors need a consumer to start
-    count = 0
-    try:
-        for k, pair in enumerate(itertools.chain([first], pending)):
-            for (sensor, profile, bpp, dtype), array in zip(streams, pair[::-1], strict=True):
-                if array is None:
-                    continue
-                if array.shape[:2] != (height, width) or array.dtype != dtype:
-                    raise InputError(
-                        f"{target}: frame {k} is {array.dtype} {array.shape}, not {width}x{height} "
-                        f"{np.dtype(dtype)}"
-                    )
-                frame = rs.software_video_frame()  # a fresh one for every frame
-                frame.pixels = np.ascontiguousarray(array)
-                frame.bpp, frame.stride = bpp, width * bpp
-                frame.timestamp = k * 1000.0 / fps  # milliseconds
-                frame.domain = rs.timestamp_domain.hardware_clock
-                frame.frame_number = k
-                frame.profile = profile.as_video_stream_profile()
-                if bpp == 2:
-                    frame.depth_units = depth_unit_m
-                sensor.on_video_frame(frame)
-            count += pair[0] is not None and pair[1] is not None
-    finally:
-        for sensor, _, _, _ in streams:
-            sensor.stop()
-            sensor.close()
-        del recorder  # the recorder writes the file's index when it is destroyed
-    return count
-
-
-# --- recordings as clips ----------------------------------------------------------------------
-
-
 class _Frames:
     """One stream's frames, copied to a temporary file as they arrive."""
 
@@ -224,8 +138,9 @@ def pair_by_timestamp(
 class RealSenseRecording:
     """A RealSense .db3 / .bag recording as a clip (see the module docstring)."""
 
-    def __init__(self, path: PathLike, loop: bool = False) -> None:
+    def __init__(self, path: PathLike, loop: bool = False, sdk_filters: bool = False) -> None:
         rs = import_realsense()
+        self.filters = SdkFilters(rs) if sdk_filters else None  # --rs-filters
         self.path = check_file(path)
         self.label = str(self.path)
         self.loop = loop
@@ -284,6 +199,8 @@ class RealSenseRecording:
                 got = False
                 for queue, frames in zip(queues, (depth, color), strict=True):
                     ok, frame = queue.try_wait_for_frame(10)
+                    if ok and frames is depth and self.filters is not None:
+                        frame = self.filters(frame)
                     if ok:
                         frames.append(np.asanyarray(frame.get_data()), frame.get_timestamp())
                         got, last_s = True, time.monotonic()
@@ -375,8 +292,13 @@ class RealSenseCamera(LiveSource):
     """
 
     def __init__(
-        self, serial: str | None = None, size: tuple[int, int] = (848, 480), fps: int = 30
+        self,
+        serial: str | None = None,
+        size: tuple[int, int] = (848, 480),
+        fps: int = 30,
+        sdk_filters: bool = False,
     ) -> None:
+        self.filters = SdkFilters(import_realsense()) if sdk_filters else None
         serials = connected_serials()
         if not serials:
             raise InputError("no RealSense camera found")
@@ -418,6 +340,7 @@ class RealSenseCamera(LiveSource):
         depth, color = aligned.get_depth_frame(), aligned.get_color_frame()
         if not depth or not color:
             return None
+        depth = self.filters(depth) if self.filters is not None else depth
         rgb = np.asanyarray(color.get_data())
         return LiveFrame(
             np.ascontiguousarray(decode_srgb_integers(rgb)),
@@ -440,6 +363,5 @@ __all__ = [
     "connected_serials",
     "import_realsense",
     "pair_by_timestamp",
-    "write_recording",
     "z16_to_metres",
 ]

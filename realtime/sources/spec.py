@@ -103,6 +103,7 @@ def open_source(
     fps: float = 30.0,
     loop: bool = False,
     resize_depth: bool = False,
+    sdk_filters: bool = False,
 ) -> Clip | LiveSource:
     """Open what `source` names: a clip, or a started live source (a camera).
 
@@ -110,18 +111,21 @@ def open_source(
     when None); `sensor_noise` (None or "realsense") passes a synthetic scene's depth
     through that sensor model; `size` (width, height) is the synthetic render size,
     the camera's stream size, or what video: and seq: frames are resampled to; `fps`
-    is the synthetic clip's frame rate and the camera's; `loop` wraps clips around.
+    is the synthetic clip's frame rate and the camera's; `loop` wraps clips around;
+    `sdk_filters` runs librealsense's own depth filters on a RealSense source.
     """
     spec = parse_source(source) if isinstance(source, str) else source
+    if sdk_filters and spec.kind not in ("realsense", "recording"):
+        raise InputError(f"--source {spec.text}: --rs-filters applies to RealSense sources")
     if sensor_noise is not None:
         sensor_model(sensor_noise)  # InputError naming the models
         if spec.kind != "synthetic":
             raise InputError(f"--source {spec.text}: a sensor model applies to synthetic: only")
     if spec.kind == "realsense":
-        return RealSenseCamera(spec.serial, size or CAMERA_SIZE, round(fps)).start()
+        return RealSenseCamera(spec.serial, size or CAMERA_SIZE, round(fps), sdk_filters).start()
     if spec.kind == "recording":
         assert spec.path is not None
-        return RealSenseRecording(spec.path, loop=loop)
+        return RealSenseRecording(spec.path, loop=loop, sdk_filters=sdk_filters)
     if spec.kind == "synthetic":
         assert spec.name is not None
         return SyntheticClip(spec.name, size or DEFAULT_SIZE, fps, sensor_noise, loop=loop)
