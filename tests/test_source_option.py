@@ -3,6 +3,7 @@ video pairs through one option; sensor depth is conditioned by default, files ar
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -180,3 +181,84 @@ def test_sdk_filters_smooth_a_noisy_recording(tmp_path: Path) -> None:
     finally:
         plain.close()
         filtered.close()
+
+
+FLAKY_CAMERA = '''
+import json, sys, time
+import numpy as np
+from realtime.frameloop import LiveFrames
+from realtime.lens import Lens
+from realtime.preview.app import Preview
+from realtime.preview.controls import Controls
+from realtime.preview.options import PreviewOptions
+from realtime.preview.script import ScriptEvent
+from realtime.sources.depth import DepthConvention
+from realtime.sources.live import LiveFrame, LiveSource
+from realtime.sources.options import Inputs
+from realtime.sources.spec import parse_source
+
+H, W = 48, 64
+START = time.monotonic()
+FAULT = (0.5, 1.1)  # seconds after start when the camera is unplugged
+
+
+class Flaky(LiveSource):
+    """A camera that streams, is unplugged for a while, then streams again."""
+
+    def _capture(self):
+        time.sleep(0.02)
+        now = time.monotonic() - START
+        if FAULT[0] < now < FAULT[1]:
+            raise RuntimeError("camera unplugged: USB device reset")
+        color = np.full((H, W, 3), 0.2 + 0.6 * (now > FAULT[1]), np.float32)
+        return LiveFrame(color, np.full((H, W), 2.0, np.float32), time.monotonic())
+
+
+class Recording(Preview):
+    titles = []
+
+    def update_title(self, now):
+        super().update_title(now)
+        Recording.titles.append((time.monotonic() - START, self.title, self.loop.index))
+
+
+live = Flaky("flaky", stall_after_s=0.3, backoff_s=(0.05, 0.1)).start()
+frames = LiveFrames(live)
+while not frames.poll():
+    time.sleep(0.01)
+frames.index = -1
+inputs = Inputs(None, None, parse_source("realsense"), DepthConvention(), False, None, False)
+options = PreviewOptions(inputs, Lens(focus_m=2.0), 2.0, script=(ScriptEvent(1.8, "close"),))
+preview = Recording(options, frames, Controls(Lens(focus_m=2.0), frames.frame.depth))
+code = preview.run()
+live.close()
+print(json.dumps({"code": code, "titles": Recording.titles, "failures": live.failures}))
+'''
+
+
+def test_preview_keeps_the_last_frame_while_a_camera_is_away_and_picks_it_up_again(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "flaky.py"
+    script.write_text(FLAKY_CAMERA)
+    xvfb_run = shutil.which("xvfb-run")
+    assert xvfb_run is not None, "xvfb-run not found: install it (apt-get install xvfb xauth)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    result = subprocess.run(
+        [xvfb_run, "-a", "-s", "-screen 0 640x480x24", sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0 and report["failures"] >= 1
+    titles = report["titles"]
+    away = [(t, title, shown) for t, title, shown in titles if 0.7 < t < 1.05]
+    assert any("camera: camera unplugged" in title for _, title, _ in away), titles  # the title
+    # is refreshed every HUD_INTERVAL_S, so at least one refresh falls in the fault
+    assert len({shown for _, _, shown in away}) == 1  # the last good frame stays on screen
+    back = [(t, title, shown) for t, title, shown in titles if t > 1.5]
+    assert back and all("camera:" not in title for _, title, _ in back), titles
+    assert back[-1][2] > away[0][2]  # frames flow again after the camera returns
