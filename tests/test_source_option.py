@@ -199,7 +199,7 @@ from realtime.sources.spec import parse_source
 
 H, W = 48, 64
 START = time.monotonic()
-FAULT = (0.5, 1.1)  # seconds after start when the camera is unplugged
+FAULT = (0.5, 1.4)  # seconds after start when the camera is unplugged
 
 
 class Flaky(LiveSource):
@@ -228,7 +228,7 @@ while not frames.poll():
     time.sleep(0.01)
 frames.index = -1
 inputs = Inputs(None, None, parse_source("realsense"), DepthConvention(), False, None, False)
-options = PreviewOptions(inputs, Lens(focus_m=2.0), 2.0, script=(ScriptEvent(1.8, "close"),))
+options = PreviewOptions(inputs, Lens(focus_m=2.0), 2.0, script=(ScriptEvent(2.4, "close"),))
 preview = Recording(options, frames, Controls(Lens(focus_m=2.0), frames.frame.depth))
 code = preview.run()
 live.close()
@@ -255,10 +255,10 @@ def test_preview_keeps_the_last_frame_while_a_camera_is_away_and_picks_it_up_aga
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["code"] == 0 and report["failures"] >= 1
     titles = report["titles"]
-    away = [(t, title, shown) for t, title, shown in titles if 0.7 < t < 1.05]
+    away = [(t, title, shown) for t, title, shown in titles if 0.7 < t < 1.35]
     assert any("camera: camera unplugged" in title for _, title, _ in away), titles  # the title
     # is refreshed every HUD_INTERVAL_S, so at least one refresh falls in the fault
     assert len({shown for _, _, shown in away}) == 1  # the last good frame stays on screen
-    back = [(t, title, shown) for t, title, shown in titles if t > 1.5]
+    back = [(t, title, shown) for t, title, shown in titles if t > 2.0]
     assert back and all("camera:" not in title for _, title, _ in back), titles
     assert back[-1][2] > away[0][2]  # frames flow again after the camera returns
