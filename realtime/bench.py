@@ -183,6 +183,44 @@ def in_focus_case(
     }
 
 
+def conditioning_case(
+    ctx: Any, tools: dict[str, Any], size: tuple[int, int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Depth conditioning (realtime.passes.depth) of one sensor frame with a full temporal
+    window: its cost per frame, beside the floor's. It runs once per input frame, before
+    the chain, and not per lens change."""
+    import numpy as np
+
+    from realtime.lens import Lens
+    from realtime.passes.depth import TEMPORAL_FRAMES, DepthConditioner
+
+    w, h = size
+    rng = np.random.default_rng(0)
+    color = rng.random((h, w, 3), dtype=np.float32)
+    depth = (2.0 + 0.02 * rng.standard_normal((h, w))).astype(np.float32)
+    depth[rng.random((h, w)) < 0.05] = np.nan  # sensor holes
+    comp, floor = tools["compositor"], tools["floor"](Lens().max_coc_px)
+    color_tex, depth_tex = comp.upload(color, depth)
+    conditioner = DepthConditioner(ctx)
+    frame = [0]
+
+    def condition() -> None:
+        conditioner.run(color_tex, depth_tex, frame[0])
+        frame[0] += 1
+
+    for _ in range(TEMPORAL_FRAMES):  # fill the temporal window
+        condition()
+    ms = median_ms(ctx, condition, args.repeat)
+    floor_ms = median_ms(ctx, lambda: floor.run(color_tex, depth_tex, Lens()), args.repeat)
+    conditioner.release()
+    return {
+        "width": w,
+        "height": h,
+        "conditioning_ms": round(ms, 2),
+        "floor_ms": round(floor_ms, 2),
+    }
+
+
 def quality_table(
     ctx: Any, tools: dict[str, Any], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
@@ -264,6 +302,7 @@ def run(args: argparse.Namespace) -> int:
         "scene": SPEED_SCENE,
         "cases": [],
         "in_focus": [],
+        "conditioning": [],
         "quality": [],
     }
     print(f"renderer: {report['renderer']}   scene: {SPEED_SCENE}   repeat: {args.repeat}")
@@ -279,6 +318,14 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{focus['width']:>5}x{focus['height']:<4} in focus {focus['pipeline_ms']:>6.1f}ms "
             f"{focus['floor_ms']:>5.1f}ms {ratio:>6.1f}",
+            flush=True,
+        )
+        cond = conditioning_case(ctx, tools, size, args)
+        report["conditioning"].append(cond)
+        ratio = cond["conditioning_ms"] / cond["floor_ms"]
+        print(
+            f"{cond['width']:>5}x{cond['height']:<4} depth conditioning "
+            f"{cond['conditioning_ms']:>6.1f}ms {cond['floor_ms']:>5.1f}ms {ratio:>6.1f}",
             flush=True,
         )
     if not args.no_quality:

@@ -1,11 +1,18 @@
 // Depth fill (one pyramid level up): a texel without data takes its parent's
 // filled value, so every hole gets the farthest depth of the smallest block
 // around it that has any. At the finest level the input is raw metric depth
-// (converted to inverse depth here); coarser levels are already inverse.
+// (converted to inverse depth here) and the output packs the colour beside
+// it, as DepthRefine reads them: one fetch per tap. Coarser levels are
+// inverse depth in, inverse depth out.
 uniform sampler2D level;   // R32F: metres (RAW_METRES; NaN, <= 0 = no data), else 1/m (0 = none)
 uniform sampler2D parent;  // the next coarser level, filled: R32F inverse depth (0 only if all empty)
+#if RAW_METRES
+uniform sampler2D color;   // full res, linear RGB
 
+layout(location = 0) out vec4 filled;  // RGBA32F: rgb = sqrt of the linear colour, a = 1/m
+#else
 layout(location = 0) out float filled;  // R32F inverse depth, 1/m
+#endif
 
 void main() {
     ivec2 q = ivec2(gl_FragCoord.xy);
@@ -15,5 +22,10 @@ void main() {
 #else
     float w = v;
 #endif
-    filled = w > 0.0 ? w : texelFetch(parent, min(q / 2, textureSize(parent, 0) - 1), 0).r;
+    w = w > 0.0 ? w : texelFetch(parent, min(q / 2, textureSize(parent, 0) - 1), 0).r;
+#if RAW_METRES
+    filled = vec4(sqrt(max(texelFetch(color, q, 0).rgb, vec3(0.0))), w);
+#else
+    filled = w;
+#endif
 }

@@ -21,11 +21,14 @@ start (realtime.frameloop does).
 
 from __future__ import annotations
 
+import math
+
 import moderngl
+import numpy as np
 
 from realtime.passes.base import FullscreenPass, Size
 
-REFINE_RADIUS = 2  # px: the refine window is (2 r + 1)^2; sensor edges miss colour by 1-2 px
+REFINE_RADIUS = 2  # steps (|dx| + |dy|) the refine window reaches; sensor edges miss by 1-2 px
 REFINE_SIGMA_PX = 1.5  # px: spatial gaussian of the refine window's means
 # Thresholds are in inverse depth (dioptres, 1/m), where a stereo sensor's noise is the
 # same at every distance (sigma_z = z^2 s / (f B), so sigma_w = s / (f B)) and where the
@@ -40,10 +43,23 @@ TEMPORAL_COLOR_SIGMA = 0.04  # sqrt-colour change at which an earlier frame's we
 TEMPORAL_DW = 0.005  # an earlier frame whose w differs by more than this (1/m) is ignored
 
 
+def refine_taps() -> np.ndarray:
+    """Rows (x, y, weight) of the refine window: offsets within REFINE_RADIUS steps
+    (|x| + |y|, a diamond), weighted by a gaussian of REFINE_SIGMA_PX."""
+    span = range(-REFINE_RADIUS, REFINE_RADIUS + 1)
+    rows = [
+        (x, y, math.exp(-(x * x + y * y) / (2 * REFINE_SIGMA_PX**2)))
+        for y in span
+        for x in span
+        if abs(x) + abs(y) <= REFINE_RADIUS
+    ]
+    return np.array(rows, dtype=np.float32)
+
+
 def conditioning_defines() -> dict[str, object]:
     """The #defines of the conditioning passes, from the constants above."""
     return {
-        "REFINE_RADIUS": REFINE_RADIUS,
+        "REFINE_TAPS": len(refine_taps()),
         "REFINE_SIGMA_PX": REFINE_SIGMA_PX,
         "EDGE_DW": EDGE_DW,
         "EDGE_SEPARATION": EDGE_SEPARATION,
@@ -127,21 +143,30 @@ class DepthReduce(_TargetPass):
 
 
 class DepthFill(_TargetPass):
-    """Filled levels, R32F inverse depth: a texel without data takes its parent's value.
+    """Filled levels: a texel without data takes its parent's value.
 
-    Compiled twice: full res reads raw depth in metres (RAW_METRES), the coarser
-    levels the reduce pass's inverse depth.
+    Compiled twice. The coarser levels: R32F inverse depth in and out. Full res
+    (RAW_METRES): raw depth in metres in, and out an RGBA32F guide for the refine
+    pass, rgb = sqrt of the linear colour, a = inverse depth.
     """
 
     shader = "depth_fill.frag"
 
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object], raw: bool) -> None:
         super().__init__(ctx, {**defines, "RAW_METRES": int(raw)})
+        self.components = 4 if raw else 1
 
     def run(
-        self, level: moderngl.Texture, parent: moderngl.Texture, index: int
+        self,
+        level: moderngl.Texture,
+        parent: moderngl.Texture,
+        index: int,
+        color: moderngl.Texture | None = None,
     ) -> moderngl.Texture:
-        return self._draw(self.targets[index], {"level": level, "parent": parent})
+        inputs = {"level": level, "parent": parent}
+        if color is not None:
+            inputs["color"] = color
+        return self._draw(self.targets[index], inputs)
 
 
 class DepthRefine(_TargetPass):
@@ -154,9 +179,13 @@ class DepthRefine(_TargetPass):
     shader = "depth_refine.frag"
     components = 4
 
-    def run(self, color: moderngl.Texture, filled: moderngl.Texture, slot: int) -> moderngl.Texture:
-        ring = self._targets([color.size] * (TEMPORAL_FRAMES + 1))
-        return self._draw(ring[slot], {"color": color, "filled": filled})
+    def __init__(self, ctx: moderngl.Context, defines: dict[str, object]) -> None:
+        super().__init__(ctx, defines)
+        self.uniform("refine_taps").write(refine_taps().tobytes())
+
+    def run(self, guide: moderngl.Texture, slot: int) -> moderngl.Texture:
+        ring = self._targets([guide.size] * (TEMPORAL_FRAMES + 1))
+        return self._draw(ring[slot], {"guide": guide})
 
 
 class DepthTemporal(FullscreenPass):
@@ -194,8 +223,9 @@ class DepthConditioner:
     def passes(self) -> list[FullscreenPass]:
         return [self.reduce_raw, self.reduce, self.fill_raw, self.fill, self.refine, self.temporal]
 
-    def filled(self, depth: moderngl.Texture) -> moderngl.Texture:
-        """Inverse depth with every hole filled from the farthest data around it."""
+    def filled(self, color: moderngl.Texture, depth: moderngl.Texture) -> moderngl.Texture:
+        """The refine pass's guide: sqrt colour and inverse depth, every hole filled from
+        the farthest data around it."""
         sizes = pyramid_sizes(depth.size)  # levels 1..n; level n is 1x1
         self.reduce_raw._targets(sizes[:1])
         self.reduce._targets(sizes[1:])
@@ -208,13 +238,13 @@ class DepthConditioner:
         parent = levels[-1] if sizes else self.empty
         for i in range(len(sizes) - 1, 0, -1):  # levels n-1 .. 1
             parent = self.fill.run(levels[i], parent, i - 1)
-        return self.fill_raw.run(depth, parent, 0)
+        return self.fill_raw.run(depth, parent, 0, color)
 
     def run(self, color: moderngl.Texture, depth: moderngl.Texture, frame: int) -> moderngl.Texture:
         """Condition frame number `frame` (R32F metres out). Earlier frames count only if
         they were frame - 1, frame - 2, ...: a jump (a seek, a loop) starts afresh."""
         slot = frame % (TEMPORAL_FRAMES + 1)
-        current = self.refine.run(color, self.filled(depth), slot)
+        current = self.refine.run(self.filled(color, depth), slot)
         if not self.history or self.history[0] != frame - 1:
             self.history = []
         ring = self.refine.targets
