@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from realtime.outputs import FrameWriter
     from realtime.passes.depth import DepthConditioner
+    from realtime.passes.resample import Resample
     from realtime.pipeline import Compositor
     from realtime.sources.live import LiveFrame, LiveSource
 
@@ -140,8 +141,10 @@ class FrameLoop:
         self.depth: np.ndarray | None = None  # its depth (metres), for picking and views
         self.textures: tuple[moderngl.Texture, moderngl.Texture] | None = None
         self.composite: moderngl.Texture | None = None
-        self.rendered: tuple[Lens, int] | None = None  # lens and input frame of the composite
+        self.inputs: tuple[moderngl.Texture, moderngl.Texture] | None = None  # the composite's
+        self.rendered: tuple[Lens, int, float] | None = None  # its lens, input frame and scale
         self.composites = 0  # how often the chain ran
+        self.resample: Resample | None = None  # made on the first scaled frame
 
     @property
     def image_size(self) -> tuple[int, int]:
@@ -192,16 +195,31 @@ class FrameLoop:
         for back in range(min(TEMPORAL_FRAMES, index), 0, -1):
             self._upload(k - back, index - back)
 
-    def compose(self, k: int, lens: Lens) -> moderngl.Texture:
-        """The composite of output frame k through `lens` (the last one if nothing changed)."""
+    def compose(self, k: int, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
+        """The composite of output frame k through `lens` (the last one if nothing changed).
+
+        A `scale` below 1 renders the chain on the frame resampled to that scale
+        (adaptive resolution): the CoC follows the smaller width, so the blur covers
+        the same share of the picture. `inputs` holds the textures it was made from.
+        """
         self.show(k)
         assert self.textures is not None and self.index is not None
-        if self.composite is None or self.rendered != (lens, self.index):
+        if self.composite is None or self.rendered != (lens, self.index, scale):
             with timed(self.times, "gpu"):
-                self.composite = self.compositor.render_textures(*self.textures, lens)
+                if scale >= 1.0:
+                    self.inputs = self.textures
+                elif self.rendered is None or self.rendered[1:] != (self.index, scale):
+                    if self.resample is None:  # the frame or the scale is new: resample it
+                        from realtime.passes.resample import Resample
+
+                        self.resample = Resample(self.compositor.ctx)
+                    self.inputs = self.resample.run(*self.textures, scale)
+                assert self.inputs is not None
+                color, depth = self.inputs
+                self.composite = self.compositor.render_textures(color, depth, lens)
                 if self.sync:
                     self.compositor.ctx.finish()
-            self.rendered = (lens, self.index)
+            self.rendered = (lens, self.index, scale)
             self.composites += 1
         return self.composite
 

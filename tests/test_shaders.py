@@ -24,6 +24,7 @@ from realtime.passes.depth import DepthConditioner
 from realtime.passes.dilate import Dilate
 from realtime.passes.gather import Gather
 from realtime.passes.prepare import Prepare
+from realtime.passes.resample import Resample
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
@@ -128,6 +129,13 @@ def _baselines(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderng
     return [baseline.program for baseline in baselines]
 
 
+def _resample(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderngl.Program]:
+    """Adaptive resolution's resample pass."""
+    resample = Resample(ctx)
+    owners.append(resample)
+    return [resample.program]
+
+
 def _conditioning(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderngl.Program]:
     """Depth conditioning: reduce and fill for raw metres and for inverse depth, refine,
     temporal."""
@@ -148,8 +156,8 @@ def test_every_program_links_and_every_shader_file_is_in_one(
     """Every program the project builds links; together they compile every file in shaders/.
 
     Chain passes at the smallest and largest clamp, each composite tile class, each
-    display view, the bench's baselines, depth conditioning and the ground-truth scene
-    program: a new
+    display view, the bench's baselines, depth conditioning, the resample pass and the
+    ground-truth scene program: a new
     shader that none of them compiles fails here.
     """
     compiled: set[str] = set()
@@ -169,10 +177,11 @@ def test_every_program_links_and_every_shader_file_is_in_one(
             *_display_views(ctx, owners),
             *_baselines(ctx, owners),
             *_conditioning(ctx, owners),
+            *_resample(ctx, owners),
             *_scene(ctx, owners),
         ]
         chain = 6 + TILE_FLAG_COMBINATIONS + 1  # six passes, composite's tile classes, copy
-        assert len(programs) == 2 * chain + len(VIEWS) + 2 + 6 + 1
+        assert len(programs) == 2 * chain + len(VIEWS) + 2 + 6 + 1 + 1
         assert all(isinstance(p, moderngl.Program) and p.glo > 0 for p in programs)
     finally:
         for owner in owners:

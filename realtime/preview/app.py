@@ -26,6 +26,7 @@ from realtime.frameloop import FrameLoop, FrameSource, LiveFrames
 from realtime.preview.controls import Controls, Playback
 from realtime.preview.hud import HUD_INTERVAL_S, STATS_FRAMES, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
+from realtime.preview.scaling import AdaptiveScale
 from realtime.preview.script import ScriptEvent
 from realtime.preview.window import Window, WindowEvent
 
@@ -96,6 +97,8 @@ class Preview:
             self.window.destroy()
             raise
         self.inverse_depth_range = (0.0, 1.0)
+        self.adaptive = AdaptiveScale(options.target_fps)
+        self.scale = 1.0  # the scale of the composite on screen
         self.composite: moderngl.Texture | None = None
         self.lens = controls.lens
         self.stats = FrameStats()
@@ -180,6 +183,7 @@ class Preview:
 
     def compose(self, t: float) -> None:
         """The composite at preview time t, through the frame loop (which skips what is done)."""
+        shown_before = self.loop.index
         if self.live is not None:
             self.live.poll()
             index = self.live.index
@@ -191,19 +195,21 @@ class Preview:
             self.inverse_depth_range = inverse_depth_range(self.loop.depth)
             self.dirty = True
         self.lens = self.controls.lens_at(t)
+        moving = self.animating(t) or self.loop.index != shown_before
+        self.scale = self.adaptive.scale if moving else 1.0  # still: one full-res frame
         composites = self.loop.composites
-        self.composite = self.loop.compose(index, self.lens)
+        self.composite = self.loop.compose(index, self.lens, self.scale)
         self.dirty |= self.loop.composites != composites
 
     def draw(self) -> None:
         """Draw the composite (or a debug view) into the window's back buffer."""
-        assert self.composite is not None and self.loop.textures is not None
+        assert self.composite is not None and self.loop.inputs is not None
         c = self.controls
         self.display.run(
             self.ctx.screen,
             self.window.framebuffer_size,
             self.composite,
-            *self.loop.textures,
+            *self.loop.inputs,
             view=c.view,
             coc_params=self.lens.coc_scale_bias(self.image_size[0]),
             inverse_depth_range=self.inverse_depth_range,
@@ -277,9 +283,10 @@ class Preview:
                 if self.window.should_close():
                     break
                 self.controls.update(t)
-                shown = self.loop.index
+                shown, composites = self.loop.index, self.loop.composites
                 self.compose(t)
                 fresh = self.loop.index != shown
+                rendered = self.loop.composites != composites
                 last = opts.frames is not None and frame + 1 >= opts.frames
                 if self.dirty or opts.frames is not None:
                     self.draw()
@@ -288,6 +295,8 @@ class Preview:
                     self.window.swap()
                     self.dirty = False
                     self.stats.swapped(time.perf_counter(), frame_start)
+                    if rendered and (self.scale < 1.0 or self.animating(t) or fresh):
+                        self.adaptive.record(self.stats.frame_ms, self.scale, t)
                     if self.live is not None and self.live.frame is not None and fresh:
                         self.latency_ms.append(
                             1000 * (time.monotonic() - self.live.frame.capture_s)
@@ -341,6 +350,8 @@ class Preview:
             )
             if self.live is not None:
                 print(live_report(self.live, self.latency_ms), flush=True)
+            if self.options.target_fps > 0:
+                print(self.adaptive.report(), flush=True)
         return 0
 
 

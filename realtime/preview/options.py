@@ -17,6 +17,7 @@ from realtime.focus import DEFAULT_EASING, EASINGS, FAR_FOCUS_M, easing
 from realtime.lens import Lens
 from realtime.options import add_lens_arguments, lens_from_args, parse_fps, parse_size
 from realtime.preview.controls import DEFAULT_RACK_S, VIEWS
+from realtime.preview.scaling import DEFAULT_TARGET_FPS
 from realtime.preview.script import ScriptEvent, parse_script
 from realtime.sources.options import Inputs, add_input_arguments, inputs_from_args
 
@@ -52,6 +53,7 @@ class PreviewOptions:
     monitor: int = 0  # monitor index for fullscreen
     window_size: tuple[int, int] | None = None  # None: the image's size, fit to the screen
     vsync: bool = True  # wait for the display's refresh
+    target_fps: float = DEFAULT_TARGET_FPS  # adaptive resolution's goal while moving; 0 = off
     fps: float | None = None  # input frame rate of sequences and videos; None: video's, else 24
     size: tuple[int, int] | None = None  # a --source's frame size (synthetic render, camera)
     as_live: bool = False  # play a --source clip as a live source (capture thread)
@@ -96,6 +98,14 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
     add("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen (default 0)")
     add("--window-size", metavar="WxH", help="window size (default: the image's, fit to screen)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
+    add(
+        "--target-fps",
+        type=float,
+        metavar="F",
+        help="while focus or the picture moves, render at a lower resolution to hold F frames "
+        f"per second (default {DEFAULT_TARGET_FPS:g}; 0 = always full resolution; "
+        "scripted --fixed-dt runs default to 0, so they stay deterministic)",
+    )
     add(
         "--fps",
         metavar="F",
@@ -155,6 +165,11 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
     inputs = inputs_from_args(args)
     if inputs.source is None and (inputs.rgb is None or inputs.depth is None):
         raise InputError("--rgb PATH and --depth PATH are required (or --source SPEC)")
+    target_fps = args.target_fps
+    if target_fps is None:
+        target_fps = DEFAULT_TARGET_FPS if args.fixed_dt is None else 0.0
+    if not (math.isfinite(target_fps) and target_fps >= 0):
+        raise InputError(f"--target-fps {args.target_fps}: must be a number >= 0")
     size = parse_size(args.size) if args.size is not None else None
     if size is not None and (inputs.source is None or inputs.source.kind == "recording"):
         raise InputError("--size applies to --source synthetic:NAME and realsense cameras")
@@ -174,6 +189,7 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         monitor=args.monitor,
         window_size=window_size,
         vsync=not args.no_vsync,
+        target_fps=target_fps,
         fps=fps,
         size=size,
         as_live=args.as_live,
