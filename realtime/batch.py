@@ -174,7 +174,7 @@ def render_frames(
     comp = compositor if compositor is not None else Compositor()
     loop = FrameLoop(comp, shot.source, sync=True, condition_depth=shot.condition_depth)
     stats = BatchStats(seconds=loop.times)
-    sink = FileSink(writer, loop.times, shot.breathing)
+    sink = FileSink(writer, loop.times, shot.breathing, background=True)
     order: Sequence[int] = list(frames)
     cpu0 = _children_cpu_s()
     t0 = time.perf_counter()

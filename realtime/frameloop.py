@@ -227,14 +227,27 @@ class FrameLoop:
 class FileSink:
     """Composites into a FrameWriter: readback, focus breathing, encode, each timed.
 
+    `readback` returns only when the GPU has finished the frame; with a background
+    writer the encoding of frame k overlaps the rendering of frame k + 1.
+
     Focus breathing (`breathing` != 0) magnifies each frame about its centre by
     `breathing_scale(lens, focus)`, bilinear, edges clamped, after the depth of
     field: the blur is not rescaled with it (the scale is within a few per cent).
     """
 
     def __init__(
-        self, writer: FrameWriter, times: StageTimes, breathing: float = BREATHING_OFF
+        self,
+        writer: FrameWriter,
+        times: StageTimes,
+        breathing: float = BREATHING_OFF,
+        background: bool = False,
     ) -> None:
+        """With `background`, the writer encodes on its own thread while the next frame
+        renders (outputs.background); "encode" then times only the waits for it."""
+        if background:
+            from realtime.outputs.background import BackgroundWriter
+
+            writer = BackgroundWriter(writer)
         self.writer = writer
         self.times = times
         self.breathing = breathing
