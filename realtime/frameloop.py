@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from realtime.outputs import FrameWriter
     from realtime.pipeline import Compositor
+    from realtime.sources.frames import RGBDFrames
 
 STAGES = ("input", "gpu", "readback", "breathing", "encode")  # timed stages, in loop order
 StageTimes = dict[str, float]  # seconds spent per stage
@@ -74,6 +75,20 @@ class StillFrames:
 
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.frames
+
+
+def input_fps(fps: float | None, source: RGBDFrames) -> float:
+    """The rate a clip's input frames play at in live use (the preview, the show): `fps`
+    (the option); else the colour video's frame rate, else the depth video's; else 24."""
+    from realtime.outputs import DEFAULT_FPS
+    from realtime.sources.video import ColorVideo, DepthVideo
+
+    if fps is not None:
+        return fps
+    for stream in (source.color, source.depth):
+        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
+            return stream.reader.fps
+    return DEFAULT_FPS
 
 
 class FrameLoop:
@@ -203,6 +218,7 @@ __all__ = [
     "StageTimes",
     "StillFrames",
     "breathe",
+    "input_fps",
     "stage_times",
     "timed",
 ]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.frameloop import FrameLoop, FrameSource, StillFrames
+from realtime.frameloop import FrameLoop, FrameSource, StillFrames, input_fps
 from realtime.preview.controls import Controls, Playback, min_focus_m
 from realtime.preview.hud import HUD_INTERVAL_S, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
@@ -330,19 +330,6 @@ def next_free_stem(folder: Path, prefix: str) -> Path:
 
 
 # --- Entry point ----------------------------------------------------------------------------
-
-
-def input_fps(fps: float | None, source: RGBDFrames) -> float:
-    """`fps` (--fps); else the colour video's frame rate, else the depth video's; else 24."""
-    from realtime.outputs import DEFAULT_FPS
-    from realtime.sources.video import ColorVideo, DepthVideo
-
-    if fps is not None:
-        return fps
-    for stream in (source.color, source.depth):
-        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
-            return stream.reader.fps
-    return DEFAULT_FPS
 
 
 def sequence_files(
