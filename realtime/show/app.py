@@ -67,7 +67,8 @@ class Show:
         self.show_paused = False  # /show/pause 1: playlist and playback
         self.clock = FrameClock(times_s=[] if options.soak else None)
         self.screenshot: np.ndarray | None = None
-        self.warm: Sample | None = None
+        self.warm: Sample | None = None  # a soak's sample after the warm-up
+        self.end: Sample | None = None  # and at its end
         self.status_at = time.perf_counter()
         self.t = 0.0  # show time of the last frame
         now = time.perf_counter()
@@ -284,6 +285,8 @@ class Show:
                     break
                 self.turn(t, start)
                 last = self.frame_limit is not None and frame + 1 >= self.frame_limit
+                if last and self.options.soak is not None:
+                    self.end = self.sample(frame + 1)  # before a screenshot's buffers
                 if last and self.options.screenshot is not None:
                     self.screenshot = self.output.read_screen()
                 self.output.swap()
@@ -375,7 +378,7 @@ class Show:
 
             write_png_codes(self.options.screenshot, self.screenshot)
         if self.options.soak is not None and self.warm is not None:
-            end = self.sample(frames)
+            end = self.end or self.sample(frames)
             times = self.clock.times_s or []
             size = self.output.window.framebuffer_size
             for line in soak_report(self.warm, end, times, size, composites):

@@ -7,11 +7,12 @@ render thread drains the queue once a frame and answers /status itself, after
 applying everything that came before it, so a reply shows the values last set.
 
 Anything else is ignored and counted, never raised: datagrams that are not OSC,
-wrong argument types or counts, values out of range, unknown addresses; when
-the queue is full (a flood faster than the frame rate drains it) a command is
-dropped and counted. Bundle time tags are ignored (a far-future tag must not
-park the thread). Numbers may arrive as int or float (TouchDesigner sends
-floats): an integer argument accepts a float with an integral value.
+wrong argument types or counts, values out of range, unknown addresses. When
+the queue is full (a flood faster than the frame rate drains it) the oldest
+command is dropped and counted: show control wants the newest value to win.
+Bundle time tags are ignored (a far-future tag must not park the thread).
+Numbers may arrive as int or float (TouchDesigner sends floats): an integer
+argument accepts a float with an integral value.
 
 The server is python-osc's blocking UDP server in one daemon thread: messages
 are handled one at a time in arrival order, so "the last value set" is the
@@ -21,10 +22,11 @@ and, under a flood, start thousands of threads beside the render thread.
 
 from __future__ import annotations
 
+import logging
 import math
-import queue
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +35,7 @@ from realtime.errors import InputError
 from realtime.focus import FAR_FOCUS_M
 from realtime.preview.controls import F_NUMBER_RANGE
 
-QUEUE_SIZE = 256  # commands waiting for the render thread; more are dropped and counted
+QUEUE_SIZE = 256  # commands waiting for the render thread; beyond it the oldest are dropped
 MAX_RACK_S = 600.0  # longest /focus/rack, seconds
 POLL_S = 0.2  # the server thread checks for shutdown this often
 RECEIVE_BUFFER = 1 << 20  # socket receive buffer asked for (the kernel may grant less)
@@ -120,15 +122,16 @@ class Counters:
     """What the server thread saw; only it writes them."""
 
     received: int = 0  # messages (and datagrams that were not OSC)
-    accepted: int = 0  # queued (or a trigger's ignored 0)
+    accepted: int = 0  # passed the checks (a trigger's 0 included): queued, maybe dropped later
     malformed: int = 0  # datagrams that were not OSC
     wrong_type: int = 0  # wrong argument count or types
     out_of_range: int = 0  # values out of range
     unknown: int = 0  # addresses not in ADDRESSES
-    dropped: int = 0  # good commands dropped because the queue was full
+    dropped: int = 0  # good commands dropped (the oldest) because the queue was full
 
     @property
     def ignored(self) -> int:
+        """Messages that failed a check: received = accepted + ignored."""
         return self.malformed + self.wrong_type + self.out_of_range + self.unknown
 
     def summary(self) -> str:
@@ -245,6 +248,12 @@ CHECKS: dict[str, Check] = {
 assert set(CHECKS) == {a.path for a in ADDRESSES}
 
 
+def _quiet_python_osc(record: logging.LogRecord) -> bool:
+    """python-osc logs a warning on the root logger for every odd type tag it parses: a
+    flood of odd messages must not become a flood of log lines (they are counted instead)."""
+    return "pythonosc" not in record.pathname
+
+
 # --- The receiver ----------------------------------------------------------------------------
 
 
@@ -252,7 +261,9 @@ class OscControl:
     """Checks OSC datagrams into a bounded queue of Commands; serves them from a UDP thread."""
 
     def __init__(self, queue_size: int = QUEUE_SIZE, reply_port: int | None = None) -> None:
-        self.queue: queue.Queue[Command] = queue.Queue(maxsize=queue_size)
+        self.queue: deque[Command] = deque()
+        self.queue_size = queue_size
+        self.lock = threading.Lock()  # the queue is shared by the server and render threads
         self.counts = Counters()
         self.limits = Limits()
         self.reply_port = reply_port  # None: reply to the sender's port
@@ -273,6 +284,8 @@ class OscControl:
 
         try:
             messages = [timed.message for timed in OscPacket(data).messages]
+            if not messages:
+                raise ValueError("an empty bundle")
         except Exception:  # ParseError, and whatever else odd bytes provoke
             self.counts.received += 1
             self.counts.malformed += 1
@@ -297,26 +310,23 @@ class OscControl:
         except Rejected as r:
             setattr(self.counts, r.reason, getattr(self.counts, r.reason) + 1)
             return
-        if args is None:  # a button's release
-            self.counts.accepted += 1
-            return
-        try:
-            self.queue.put_nowait(Command(address, args, sender))
-        except queue.Full:
-            self.counts.dropped += 1
-            return
         self.counts.accepted += 1
+        if args is None:  # a button's release
+            return
+        with self.lock:
+            if len(self.queue) >= self.queue_size:
+                self.queue.popleft()
+                self.counts.dropped += 1
+            self.queue.append(Command(address, args, sender))
 
     # -- the render thread --
 
     def drain(self) -> list[Command]:
         """Every queued command, oldest first."""
-        out: list[Command] = []
-        while True:
-            try:
-                out.append(self.queue.get_nowait())
-            except queue.Empty:
-                return out
+        with self.lock:
+            out = list(self.queue)
+            self.queue.clear()
+        return out
 
     def reply(self, sender: Sender, values: Sequence[tuple[str, Arg]]) -> None:
         """Send one message per (address, value) to the sender (or to --osc-reply-port)."""
@@ -351,6 +361,7 @@ class OscControl:
             def verify_request(self, request: Any, client_address: Any) -> bool:
                 return True  # datagrams that are not OSC are counted, not silently dropped
 
+        logging.getLogger().addFilter(_quiet_python_osc)
         try:
             server = Server((host, port), self)  # type: ignore[arg-type]
         except (OSError, OverflowError) as e:
@@ -369,6 +380,7 @@ class OscControl:
         return self.address
 
     def close(self) -> None:
+        logging.getLogger().removeFilter(_quiet_python_osc)
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

@@ -95,7 +95,7 @@ def monitor_index(spec: int | str) -> int:
             if match(name):
                 return i
     glfw.terminate()
-    raise InputError(f"--monitor {spec}: no monitor of that name (connected: {', '.join(names)})")
+    raise InputError(f"--monitor {spec}: no such monitor (connected: {', '.join(names)})")
 
 
 class ShowOutput:

@@ -426,24 +426,3 @@ def _easing(cue: Cue | None) -> str:
 def _hold(t: float, focus_m: float, f_number: float) -> FocusTrack:
     return FocusTrack((FocusKey(t, focus_m, f_number),))
 
-
-__all__ = [
-    "DEFAULT_FADE_S",
-    "DEFAULT_MOVE_S",
-    "DEFAULT_PICK_RACK_S",
-    "SUBJECTS",
-    "Autofocus",
-    "Cue",
-    "Director",
-    "FNumber",
-    "Fade",
-    "Hold",
-    "Pick",
-    "Program",
-    "Rack",
-    "Switch",
-    "describe",
-    "pick_point",
-    "pixel_of",
-    "subject_depths",
-]

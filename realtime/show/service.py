@@ -86,6 +86,8 @@ class Watchdog:
             log("NOTIFY_SOCKET is set but sdnotify is missing: pip install 'rackfocus[show]'")
             return
         self.notifier = sdnotify.SystemdNotifier()
+        if self.notifier.socket is not None:  # a full notification queue must never block
+            self.notifier.socket.setblocking(False)  # the render loop (a lost ping is harmless)
 
     def presented(self, now: float) -> None:
         """A frame was just presented (wall clock `now`)."""
