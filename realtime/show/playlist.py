@@ -425,4 +425,3 @@ def _easing(cue: Cue | None) -> str:
 
 def _hold(t: float, focus_m: float, f_number: float) -> FocusTrack:
     return FocusTrack((FocusKey(t, focus_m, f_number),))
-
