@@ -55,6 +55,7 @@ NEAR_PERCENTILE = 5.0  # the nearest subject: this percentile of the frame's val
 FAR_PERCENTILE = 95.0  # the background: this percentile
 SUBJECT_STRIDE = 4  # subject depths are taken on every 4th pixel of every 4th row
 SUBJECTS = ("near", "far")  # named rack targets
+FOLLOW_GRID_D = 1e-6  # autofocus distances are rounded to this many dioptres
 
 
 # --- Cues ------------------------------------------------------------------------------------
@@ -250,7 +251,10 @@ class Director:
             else:  # far behind (the show stalled): start the next cue now
                 self._advance(self.index + 1, t, depth_m)
         if self.follower is not None:
-            near = self._subject(depth_m, 0)
+            try:
+                near: float | None = self._subject(depth_m, 0)
+            except InputError:
+                near = None  # no depth to follow: keep the last target
             self.follower.update(near, max(t - self.follow_t, 0.0))
             self.follow_t = t
 
@@ -263,7 +267,10 @@ class Director:
         """(focus m, f-number) at time t."""
         f_number = self.track.f_number_at(t, self.lens.f_number)
         if self.follower is not None and self.follower.focus_m is not None:
-            return self.follower.focus_m, f_number
+            # The follow approaches its target forever; on a grid of FOLLOW_GRID_D dioptres
+            # (invisible) it arrives, and a settled autofocus stops re-running the passes.
+            dioptres = round(1.0 / self.follower.focus_m / FOLLOW_GRID_D) * FOLLOW_GRID_D
+            return 1.0 / max(dioptres, 1.0 / FAR_FOCUS_M), f_number
         return self.track.focus_at(t), f_number
 
     # -- cues --
