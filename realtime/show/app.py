@@ -52,6 +52,16 @@ DEFAULT_MAX_FPS = 60.0  # frame-rate cap when the monitor does not say its refre
 RELOADABLE = ("rack_duration_s", "fade_s", "status_interval_s")  # [show] keys an edit changes
 
 
+def frame_cap(settings: ShowSettings, refresh_hz: float) -> float | None:
+    """Frames per second the loop sleeps down to: --max-fps; none when vsync paces a monitor
+    of known refresh; else that refresh, or DEFAULT_MAX_FPS (Xvfb reports 0)."""
+    if settings.max_fps is not None:
+        return settings.max_fps
+    if settings.vsync and refresh_hz > 0:
+        return None
+    return refresh_hz if refresh_hz > 0 else DEFAULT_MAX_FPS
+
+
 class Show:
     """The sources, the Director, the output, OSC and the config watcher; `run` is the loop."""
 
@@ -93,21 +103,24 @@ class Show:
                 self.info(f"OSC: listening on UDP {host}:{port}")
             height, width = first.depth.shape
             self.output = ShowOutput(s, (width, height), lens.max_coc_px)
+            try:
+                for deck in self.output.decks:  # both warm: every pass compiled, target made
+                    deck.load(first)
+                    deck.compose(lens)
+            except BaseException:
+                self.output.close()
+                raise
         except BaseException:
             first.close()
             if self.osc is not None:
                 self.osc.close()
             raise
         self.decks = self.output.decks
-        for deck in self.decks:  # both decks warm: every pass compiled, every target made
-            deck.load(first)
-            deck.compose(lens)
         self.live = 0  # the deck showing the Director's source
-        refresh = self.output.refresh_hz
-        self.max_fps = s.max_fps or (refresh if refresh > 0 else DEFAULT_MAX_FPS)
+        self.max_fps = frame_cap(s, self.output.refresh_hz)
         self.publish_limits()
         if config.path is not None:
-            self.watcher = ConfigWatcher(config.path, lambda p: load(replace(options, config=p)))
+            self.watcher = ConfigWatcher(config.path, lambda _path: load(options))
             if not self.watcher.start():
                 self.info(
                     "config reload off: watchfiles is missing (pip install 'rackfocus[show]')"
@@ -158,6 +171,8 @@ class Show:
         elif address == "/show/pause":
             self.set_paused(bool(args[0]), t)
         elif address == "/show/source" and args[0] in self.config.source_names:
+            if args[0] != d.source:
+                self.info(f"OSC: cross-fade to source '{args[0]}'")
             d.switch(str(args[0]), t)
         elif address == "/status" and self.osc is not None:
             self.osc.reply(command.sender, self.status_values(t, now))
@@ -226,12 +241,14 @@ class Show:
         self.settings = replace(self.settings, **{k: getattr(new, k) for k in RELOADABLE})
         self.config = config
         name = self.director.source
+        live = self.decks[self.live].source
         if name not in config.source_names:
-            self.director.switch(config.sources[0].name, t)
-        elif (live := self.decks[self.live].source) is not None and live.spec != config.source(
-            name
-        ):
-            self.director.switch(name, t, force=True)  # its files changed: fade to the new
+            first = config.sources[0].name
+            self.info(f"source '{name}' is no longer in the config: cross-fade to '{first}'")
+            self.director.switch(first, t)
+        elif live is not None and live.name == name and live.spec != config.source(name):
+            self.info(f"source '{name}' changed in the config: cross-fade to its new inputs")
+            self.director.switch(name, t, force=True)
         self.publish_limits()
 
     # -- decks and drawing --
@@ -297,7 +314,7 @@ class Show:
                 self.after_frame(frame, now)
                 if last:
                     break
-                if self.fixed_dt is None:
+                if self.fixed_dt is None and self.max_fps is not None:
                     time.sleep(max(start + 1.0 / self.max_fps - time.perf_counter(), 0.0))
             if self.options.screenshot is not None and self.screenshot is None:
                 self.turn(frame * self.fixed_dt if self.fixed_dt else time.perf_counter() - wall0)
