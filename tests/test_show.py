@@ -851,7 +851,7 @@ def test_an_input_removed_mid_show_keeps_its_last_frame_on_screen(
         time.sleep(0.3)  # a few frames of the sequence go by
         for name in saved:
             (folder / name).unlink()
-        failed = running.wait_log(r"^source 'seq' failed: .*; showing its last good frame")
+        running.wait_log(r"^source 'seq' failed: .*; showing its last good frame")
         time.sleep(1.5)  # retries, once a second, while frames keep being presented
         s = client.status()
         assert s["fps"] > 0 and s["source"] == "seq"
@@ -862,7 +862,6 @@ def test_an_input_removed_mid_show_keeps_its_last_frame_on_screen(
     finally:
         client.close()
     assert code == 0, err
-    assert failed >= 0
     window = iio.imread(shot).astype(np.int16)
     assert min(np.abs(window - f).max() for f in frames) <= 1  # a good frame, not black
     # and back: the files return, the source recovers

@@ -94,7 +94,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--monitor", metavar="N|NAME", help="fullscreen on this monitor (index or name)")
     add("--window-size", metavar="WxH", help="window size (default: the source's, fit)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
-    add("--max-fps", type=float, metavar="F", help="frame-rate cap (default: the refresh or 60)")
+    add(
+        "--max-fps",
+        type=float,
+        metavar="F",
+        help="frame-rate cap (default: none when vsync paces the monitor, else 60)",
+    )
     add("--osc-port", type=int, metavar="N", help="listen for OSC on UDP port N (0: any)")
     add("--osc-host", metavar="ADDR", help="listen on this address (default 0.0.0.0)")
     add("--osc-reply-port", type=int, metavar="N", help="send /status replies to port N")
