@@ -75,7 +75,7 @@ class Show:
         self.frame_limit = options.soak or options.frames
         self.stop = False
         self.show_paused = False  # /show/pause 1: playlist and playback
-        self.clock = FrameClock(times_s=[] if options.soak else None)
+        self.clock = FrameClock(times_s=np.zeros(options.soak) if options.soak else None)
         self.screenshot: np.ndarray | None = None
         self.warm: Sample | None = None  # a soak's sample after the warm-up
         self.end: Sample | None = None  # and at its end
@@ -358,7 +358,7 @@ class Show:
         """Soak samples and the periodic status line."""
         if self.options.soak is not None and frame == warmup_frames(self.options.soak):
             self.warm = self.sample(frame)
-            self.clock.times_s = []
+            self.clock.kept = 0  # frame times count from here
         if now - self.status_at >= self.settings.status_interval_s:
             self.status_at = now
             line = self.status_line(now)
@@ -396,7 +396,7 @@ class Show:
             write_png_codes(self.options.screenshot, self.screenshot)
         if self.options.soak is not None and self.warm is not None:
             end = self.end or self.sample(frames)
-            times = self.clock.times_s or []
+            times = self.clock.frame_times()
             size = self.output.window.framebuffer_size
             for line in soak_report(self.warm, end, times, size, composites):
                 print(line, flush=True)

@@ -26,6 +26,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 WARMUP_FRACTION = 0.1  # the soak's warm-up: this fraction of its frames ...
 WARMUP_MIN = 100  # ... but at least this many (at most half the frames)
 SOAK_RSS_TOLERANCE = 0.05  # resident memory may grow this fraction after the warm-up
@@ -92,17 +94,27 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 @dataclass
 class FrameClock:
-    """Presented frames: the recent rate, and every frame time kept for a soak."""
+    """Presented frames: the recent rate, and, for a soak, every frame time.
+
+    A soak's frame times go into an array allocated up front, so keeping them
+    does not grow the memory the soak measures.
+    """
 
     frames: int = 0  # frames presented
     swaps: deque[float] = field(default_factory=lambda: deque(maxlen=1024))  # wall s
-    times_s: list[float] | None = None  # frame times (loop start -> swap), when kept
+    times_s: np.ndarray | None = None  # room for the frame times to keep (loop start -> swap)
+    kept: int = 0  # how many are kept
 
     def presented(self, now: float, frame_start: float) -> None:
         self.frames += 1
         self.swaps.append(now)
-        if self.times_s is not None:
-            self.times_s.append(now - frame_start)
+        if self.times_s is not None and self.kept < len(self.times_s):
+            self.times_s[self.kept] = now - frame_start
+            self.kept += 1
+
+    def frame_times(self) -> list[float]:
+        """The frame times kept, seconds."""
+        return [] if self.times_s is None else self.times_s[: self.kept].tolist()
 
     def fps(self, now: float) -> float:
         """Frames per second over the last FPS_WINDOW_S; 0 with fewer than two frames."""
