@@ -599,12 +599,12 @@ def test_fullscreen_soak_reports_flat_memory_and_no_leaked_gl_objects(
     display: str, scenes: Scenes, tmp_path: Path
 ) -> None:
     shot = tmp_path / "full.png"
-    result = ok(show(display, [*scenes.args, "--soak", "300", "--screenshot", str(shot)]))
+    result = ok(show(display, [*scenes.args, "--soak", "240", "--screenshot", str(shot)]))
     assert iio.imread(shot).shape == (SCREEN[1], SCREEN[0], 3)  # the whole monitor
     out = result.stdout
-    assert "soak: 300 frames at 1280x720, 100 of them warm-up" in out
+    assert "soak: 240 frames at 1280x720, 100 of them warm-up" in out
     composites = int(re.search(r"(\d+) composites", out).group(1))  # type: ignore[union-attr]
-    assert composites > 100  # the default playlist racks half the time
+    assert composites > 80  # the default playlist racks half the time
     gl = re.search(r"GL objects alive: (\d+) after warm-up, (\d+) at the end", out)
     assert gl is not None and gl.group(1) == gl.group(2) and int(gl.group(1)) > 0
     assert "target unchanged: ok" in out and "target within 5%: ok" in out
@@ -852,7 +852,7 @@ def test_an_input_removed_mid_show_keeps_its_last_frame_on_screen(
         for name in saved:
             (folder / name).unlink()
         running.wait_log(r"^source 'seq' failed: .*; showing its last good frame")
-        time.sleep(1.5)  # retries, once a second, while frames keep being presented
+        time.sleep(1.2)  # retries, once a second, while frames keep being presented
         s = client.status()
         assert s["fps"] > 0 and s["source"] == "seq"
         lines = running.lines()
