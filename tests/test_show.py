@@ -59,6 +59,7 @@ NEAR_M, MID_M, FAR_M = 1.0, 2.5, 6.0  # depths of the test scene's regions
 LENS = Lens(focus_m=MID_M, f_number=1.4)  # the lens of the drawn comparisons
 RUN_TIMEOUT_S = 60  # one show subprocess
 WAIT_S = 10.0  # longest wait for a live show to do something
+STATUS_WAIT_S = 1.0  # a /status request not answered in this long is asked again
 STATUS = ("focus", "fnumber", "cue", "fps", "source", "paused", "received", "ignored", "dropped")
 
 
@@ -200,13 +201,17 @@ class Client:
         self.sock.sendto(data, self.target)
         self.sent += 1
 
-    def status(self, timeout: float = WAIT_S) -> dict[str, Any]:
-        """Ask /status until every reply arrived (a request or reply may be lost)."""
+    def status(self, timeout: float = WAIT_S, attempt: float = STATUS_WAIT_S) -> dict[str, Any]:
+        """Ask /status until every reply arrived (a request or reply may be lost).
+
+        Replies that arrive late, to an earlier request, are dropped before asking.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.drain()
             self.send("/status")
             replies: dict[str, Any] = {}
-            until = time.monotonic() + 0.5
+            until = time.monotonic() + attempt
             while time.monotonic() < until and len(replies) < len(STATUS):
                 try:
                     data, _ = self.sock.recvfrom(65536)
@@ -217,6 +222,23 @@ class Client:
             if len(replies) == len(STATUS):
                 return replies
         raise AssertionError("no /status reply")
+
+    def ready(self) -> dict[str, Any]:
+        """Wait for the show to answer, then the answer to one clean request."""
+        self.status()
+        time.sleep(STATUS_WAIT_S)  # requests it got while starting are all answered by now
+        return self.status()
+
+    def drain(self) -> None:
+        """Drop whatever replies are waiting."""
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recvfrom(65536)
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.settimeout(0.05)
 
     def wait(self, ok: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
         """/status until `ok` holds."""
@@ -681,7 +703,7 @@ def test_every_osc_address_is_obeyed_and_status_answers(
     running = live(display, ["--config", str(path), "--windowed"], tmp_path / "show.log", env)
     client = Client(port)
     try:
-        s = client.status()
+        s = client.ready()
         lost = client.sent - s["received"]  # requests sent before the show listened
         assert (s["focus"], s["fnumber"], s["cue"], s["source"], s["paused"]) == (2.5, 2, 1, "a", 0)
         client.send("/focus/distance", 3.25)
@@ -730,7 +752,7 @@ def test_malformed_input_and_floods_are_counted_and_never_stall_the_show(
     running = live(display, args, tmp_path / "show.log")
     client = Client(port, listen_port=reply)  # replies go to --osc-reply-port
     try:
-        client.status()
+        client.ready()
         junk = [b"not osc at all", b"", bytes(range(200)), b"#bundle\x00\x00\x00\x00"]
         wrong = [osc("/focus/distance", "far"), osc("/focus/rack", 2.0), osc("/cue/go", 0.5)]
         out = [osc("/focus/distance", -2.0), osc("/lens/fnumber", 1000.0), osc("/cue/go", 99)]
@@ -887,6 +909,6 @@ def test_status_round_trip_helpers_handle_a_missing_show() -> None:
     client = Client(free_port())
     try:
         with pytest.raises(AssertionError, match="no /status reply"):
-            client.status(timeout=0.3)
+            client.status(timeout=0.3, attempt=0.1)
     finally:
         client.close()

@@ -136,6 +136,7 @@ class Show:
             f"showing '{first.name}' ({width}x{height}) in {where} ({w}x{h}), "
             f"{len(config.playlist)} cues, {len(config.sources)} sources"
         )
+        self.director.update(0.0, first.depth)  # cue 1 runs before the first command arrives
 
     def info(self, line: str) -> None:
         self.log.info(line)
