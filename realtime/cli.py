@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from realtime.errors import InputError
 
 EXIT_USAGE = 2
-FRONT_ENDS = ("realtime.render", "realtime.demo", "realtime.bench", "realtime.preview")
+FRONT_ENDS = (
+    "realtime.render",
+    "realtime.demo",
+    "realtime.bench",
+    "realtime.preview",
+    "realtime.show",
+)
 
 
 class Parser(argparse.ArgumentParser):

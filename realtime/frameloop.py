@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from realtime.passes.depth import DepthConditioner
     from realtime.passes.resample import Resample
     from realtime.pipeline import Compositor
+    from realtime.sources.frames import RGBDFrames
     from realtime.sources.live import LiveFrame, LiveSource
 
 STAGES = ("input", "condition", "gpu", "readback", "breathing", "encode")  # in loop order
@@ -108,6 +109,20 @@ class LiveFrames:
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         assert self.frame is not None, "no frame taken yet"
         return self.frame.color, self.frame.depth
+
+
+def input_fps(fps: float | None, source: RGBDFrames) -> float:
+    """The rate a clip's input frames play at in live use (the preview, the show): `fps`
+    (the option); else the colour video's frame rate, else the depth video's; else 24."""
+    from realtime.outputs import DEFAULT_FPS
+    from realtime.sources.video import ColorVideo, DepthVideo
+
+    if fps is not None:
+        return fps
+    for stream in (source.color, source.depth):
+        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
+            return stream.reader.fps
+    return DEFAULT_FPS
 
 
 class FrameLoop:
@@ -303,6 +318,7 @@ __all__ = [
     "StageTimes",
     "StillFrames",
     "breathe",
+    "input_fps",
     "stage_times",
     "timed",
 ]

@@ -26,13 +26,13 @@ import pytest
 from realtime.cues import cue_text, load_cues
 from realtime.errors import InputError
 from realtime.focus import FocusKey, FocusTrack, pick_depth
+from realtime.frameloop import input_fps
 from realtime.lens import Lens
 from realtime.options import parse_fps
 from realtime.outputs.video import VideoWriter, write_depth_video
 from realtime.preview.controls import BLADE_CYCLE, VIEWS, Controls, Playback, step_f_number
 from realtime.preview.display import Rect, letterbox, window_to_image
 from realtime.preview.script import parse_script
-from realtime.preview.session import input_fps
 from realtime.preview.window import fit
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import open_frames

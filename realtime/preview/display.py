@@ -161,13 +161,19 @@ class Display(FullscreenPass):
         coc_params: tuple[float, float] = (0.0, 0.0),
         inverse_depth_range: tuple[float, float] = (0.0, 1.0),
         split: float = SPLIT_DEFAULT,
+        clear: bool = True,
     ) -> Rect:
-        """Clear `target` to black and draw the letterboxed image; returns the rectangle."""
+        """Clear `target` to black and draw the letterboxed image; returns the rectangle.
+
+        With clear=False the image is drawn over what `target` holds, through
+        whatever blending is enabled (the show's cross-fade draws a second image so).
+        """
         fw, fh = framebuffer_size
         rect = letterbox(composite.size, framebuffer_size)
         target.use()
         target.viewport = (0, 0, fw, fh)
-        target.clear(0.0, 0.0, 0.0, 1.0)
+        if clear:
+            target.clear(0.0, 0.0, 0.0, 1.0)
         if rect.w == 0:
             return rect
         target.viewport = rect.gl_viewport(fh)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.frameloop import FrameSource, LiveFrames, StillFrames
+from realtime.frameloop import FrameSource, LiveFrames, StillFrames, input_fps
 from realtime.preview.app import Preview
 from realtime.preview.controls import Controls, Playback, min_focus_m
 from realtime.preview.options import PreviewOptions
@@ -28,19 +28,6 @@ if TYPE_CHECKING:
 
 FIRST_FRAME_TIMEOUT_S = 10.0  # how long a camera may take to deliver its first frame
 Files = Callable[[int], tuple["PathLike", "PathLike"]]
-
-
-def input_fps(fps: float | None, source: RGBDFrames) -> float:
-    """`fps` (--fps); else the colour video's frame rate, else the depth video's; else 24."""
-    from realtime.outputs import DEFAULT_FPS
-    from realtime.sources.video import ColorVideo, DepthVideo
-
-    if fps is not None:
-        return fps
-    for stream in (source.color, source.depth):
-        if isinstance(stream, ColorVideo | DepthVideo) and stream.reader.fps > 0:
-            return stream.reader.fps
-    return DEFAULT_FPS
 
 
 def sequence_files(rgb: PathLike, depth: PathLike, source: RGBDFrames) -> Files:
