@@ -912,3 +912,27 @@ def test_status_round_trip_helpers_handle_a_missing_show() -> None:
             client.status(timeout=0.3, attempt=0.1)
     finally:
         client.close()
+
+
+def test_a_show_plays_a_synthetic_sensor_source_and_a_config_may_name_one(
+    display: str, tmp_path: Path
+) -> None:
+    """--source (and `source = ...` in a [[source]] table) as render and preview take it: a
+    synthetic scene through the RealSense sensor model, its depth conditioned by default."""
+    shot = tmp_path / "synthetic.png"
+    steps = ["--windowed", "--fixed-dt", "0.05", "--frames", "6", "--screenshot", str(shot)]
+    args = ["--source", "synthetic:demo", "--sensor-noise", "realsense", "--focus", "2"]
+    ok(show(display, [*args, *steps]))
+    window = iio.imread(shot)
+    assert window.shape == (90, 160, 3) and window.std() > 10  # the scene, not a black frame
+    path = config(
+        tmp_path,
+        '[[source]]\nname = "scene"\nsource = "synthetic:demo"\nsensor_noise = "realsense"\n'
+        "size = [160, 90]\n[[cue]]\nhold = 0.2\n",
+    )
+    ok(show(display, ["--config", str(path), *steps]))
+    other = iio.imread(shot).astype(np.float64)  # the same scene (its own playlist's focus)
+    assert other.shape == window.shape and np.abs(other - window).mean() < 8
+    bad = config(tmp_path, '[[source]]\nname = "x"\nsource = "synthetic:nowhere"\n', "bad.toml")
+    result = show(display, ["--config", str(bad), *steps])
+    assert result.returncode == 2 and "bad.toml:3: [[source]] #1 key 'source'" in result.stderr

@@ -125,12 +125,15 @@ class SourceSpec:
     """One input the show can put on screen."""
 
     name: str  # what cues and /show/source call it
-    rgb: str  # colour: still, numbered sequence, glob or video
-    depth: str  # depth, of any of the same kinds
+    rgb: str  # colour: still, numbered sequence, glob or video ("" with `source`)
+    depth: str  # depth, of any of the same kinds ("" with `source`)
     convention: DepthConvention = DepthConvention()  # how stored depth becomes metres
     fps: float | None = None  # input frame rate of sequences and videos; None: video's, else 24
     size: tuple[int, int] | None = None  # resample to (width, height); None: the input's
     resize_depth: bool = False  # resample depth to the colour's size when they differ
+    source: str | None = None  # instead of rgb/depth: a camera, recording or synthetic scene
+    sensor_noise: str | None = None  # a synthetic scene's sensor model
+    condition_depth: bool = False  # condition depth on the GPU (on for cameras and sensors)
 
 
 @dataclass(frozen=True)
@@ -286,10 +289,15 @@ def _input_path(table: Table, key: str, base: Path) -> str:
 
 
 def _load_source(table: Table, base: Path) -> SourceSpec:
-    table.check_keys(("name", "rgb", "depth", *DEPTH_KEYS, "fps", "size", "resize_depth"))
+    sensor_keys = ("source", "sensor_noise", "condition_depth")
+    table.check_keys(
+        ("name", "rgb", "depth", *DEPTH_KEYS, "fps", "size", "resize_depth", *sensor_keys)
+    )
     name = table.string("name")
     if not name.strip():
         table.fail("name", "must not be empty")
+    if table.has("source"):
+        return _load_sensor_source(table, name)
     return SourceSpec(
         name=name,
         rgb=_input_path(table, "rgb", base),
@@ -298,6 +306,35 @@ def _load_source(table: Table, base: Path) -> SourceSpec:
         fps=table.number("fps", positive=True) if table.has("fps") else None,
         size=table.int_pair("size", minimum=1) if table.has("size") else None,
         resize_depth=_flag(table, "resize_depth", False),
+    )
+
+
+def _load_sensor_source(table: Table, name: str) -> SourceSpec:
+    """A [[source]] with `source = "realsense"` (or realsense:SERIAL, realsense:REC.db3,
+    synthetic:NAME): the --source spellings, checked without opening anything."""
+    from realtime.sources.options import SENSOR_SOURCES
+    from realtime.sources.sensor import sensor_model
+    from realtime.sources.spec import parse_source
+
+    for key in ("rgb", "depth", *DEPTH_KEYS, "resize_depth"):
+        if table.has(key):
+            table.fail(key, "applies to rgb/depth inputs, not to a 'source'")
+    text = table.string("source")
+    try:
+        spec = parse_source(text)
+        if table.has("sensor_noise"):
+            sensor_model(table.string("sensor_noise"))
+    except InputError as e:
+        table.fail("sensor_noise" if "sensor" in str(e) else "source", str(e))
+    return SourceSpec(
+        name=name,
+        rgb="",
+        depth="",
+        fps=table.number("fps", positive=True) if table.has("fps") else None,
+        size=table.int_pair("size", minimum=1) if table.has("size") else None,
+        source=text,
+        sensor_noise=table.string("sensor_noise") if table.has("sensor_noise") else None,
+        condition_depth=_flag(table, "condition_depth", spec.kind in SENSOR_SOURCES),
     )
 
 

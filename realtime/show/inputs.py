@@ -1,7 +1,8 @@
 """The show's sources: the frame to show at a time, failures retried, the last good frame kept.
 
-A `ShowSource` wraps one configured source (still pair, sequence or video pair,
-opened through realtime.sources.frames.open_frames, looping). Sequences and
+A `ShowSource` wraps one configured source: a still pair, sequence or video pair
+(realtime.sources.frames.open_frames, looping), a recording or synthetic scene
+(a --source spelling, looping), or a camera, whose newest frame shows. Sequences and
 videos advance one input frame per 1/fps of show time from when the source
 went on screen. Reading never raises into the show: a frame that cannot be
 read (a file deleted, a disk gone, a decoder error) marks the source failed,
@@ -16,17 +17,22 @@ of good frames read, so the loop uploads exactly when a new one arrived.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
 
+from realtime.errors import InputError
 from realtime.frameloop import input_fps
+from realtime.outputs import DEFAULT_FPS
 from realtime.preview.controls import Playback
 from realtime.show.config import SourceSpec
-from realtime.sources.frames import RGBDFrames, open_frames
+from realtime.sources.frames import open_frames
 from realtime.sources.images import one_line
+from realtime.sources.live import Clip, LiveSource
 
 RETRY_S = 1.0  # a failed source is reopened this often
+FIRST_FRAME_TIMEOUT_S = 10.0  # how long a camera may take to deliver its first frame
 REMIND_S = 60.0  # while a source keeps failing, the log is reminded this often
 
 
@@ -41,7 +47,9 @@ class ShowSource:
         """Open `spec` and read its frame at show time t (wall clock `now` for retries)."""
         self.spec = spec
         self.log = log
-        self.clip: RGBDFrames | None = None
+        self.clip: Clip | None = None
+        self.live: LiveSource | None = None  # a camera: its newest frame shows
+        self.live_status = "ok"  # the camera's status when last logged
         self.playback: Playback | None = None
         self.origin_s = t  # show time of the source's first frame
         self.color: np.ndarray | None = None  # last good frame: linear colour
@@ -79,6 +87,8 @@ class ShowSource:
         """
         if self.failure is not None:
             return self._retry(t, now)
+        if self.live is not None:
+            return self._take_live()
         index = self._index_at(t)
         if index == self.index:
             return False
@@ -114,19 +124,66 @@ class ShowSource:
 
     def _open(self) -> None:
         spec = self.spec
-        self.clip = open_frames(
-            spec.rgb, spec.depth, spec.convention, spec.resize_depth, loop=True, size=spec.size
-        )
+        rate: float | None = None
+        if spec.source is not None:
+            self.clip, rate = self._open_source()
+            if self.clip is None:
+                return  # a camera
+        else:
+            frames = open_frames(
+                spec.rgb, spec.depth, spec.convention, spec.resize_depth, loop=True, size=spec.size
+            )
+            self.clip, rate = frames, input_fps(spec.fps, frames)
         count = self.clip.frame_count
         if count is None:  # two stills
             self.playback = None
             return
         old = self.playback
-        self.playback = Playback(count, input_fps(spec.fps, self.clip))
+        self.playback = Playback(count, spec.fps or rate or DEFAULT_FPS)
         if old is not None:  # reopened: play on where it was
             self.playback.origin_s, self.playback.position_s = old.origin_s, old.position_s
 
+    def _open_source(self) -> tuple[Clip | None, float | None]:
+        """A --source spelling: a recording or synthetic scene as a looping clip and its
+        rate, or a camera (started; None for the clip)."""
+        from realtime.sources.options import Inputs, open_inputs
+        from realtime.sources.spec import open_source, parse_source
+
+        spec = self.spec
+        assert spec.source is not None
+        parsed = parse_source(spec.source)
+        if parsed.live:
+            opened = open_source(parsed, size=spec.size, fps=spec.fps or DEFAULT_FPS)
+            assert isinstance(opened, LiveSource)
+            self.live = opened
+            return None, None
+        inputs = Inputs(None, None, parsed, spec.convention, False, spec.sensor_noise, False)
+        return open_inputs(inputs, spec.size, spec.fps, loop=True)
+
+    def _take_live(self) -> bool:
+        """The camera's newest frame, if one came; its status changes go to the log (a
+        stalled or unplugged camera keeps the last good frame on screen and is retried by
+        its capture thread)."""
+        assert self.live is not None
+        status = self.live.status
+        if status != self.live_status:
+            self.log(f"source '{self.name}': camera {status}")
+            self.live_status = status
+        frame = self.live.latest()
+        if frame is None:
+            return False
+        self.color, self.depth = frame.color, frame.depth
+        self.generation += 1
+        return True
+
     def _read(self, index: int) -> None:
+        if self.live is not None:
+            deadline = time.monotonic() + FIRST_FRAME_TIMEOUT_S
+            while not self._take_live():  # a camera's first frame
+                if time.monotonic() > deadline:
+                    raise InputError(f"no frame from the camera ({self.live.status})")
+                time.sleep(0.01)
+            return
         assert self.clip is not None
         color, depth = self.clip.read(index)
         self.color, self.depth, self.index = color, depth, index
@@ -162,6 +219,9 @@ class ShowSource:
         return True
 
     def _close_clip(self) -> None:
+        if self.live is not None:
+            self.live.close()
+            self.live = None
         if self.clip is not None:
             try:
                 self.clip.close()

@@ -23,7 +23,7 @@ from realtime.options import add_lens_arguments, lens_from_args, parse_fps, pars
 from realtime.show.config import DEFAULT_PLAYLIST, PORT_RANGE, ShowConfig, ShowSettings, SourceSpec
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import input_kind
-from realtime.sources.options import add_input_arguments, convention_from_args
+from realtime.sources.options import add_input_arguments, inputs_from_args
 
 SOAK_DT_S = 1.0 / 30.0  # show time per frame of a soak (unless --fixed-dt)
 COMMAND_LINE_SOURCE = "main"  # the name of the source --rgb and --depth describe
@@ -52,13 +52,30 @@ class ShowOptions:
     fixed_dt: float | None = None  # scripted: seconds of show time per frame
     screenshot: Path | None = None  # scripted: save the last frame here (PNG)
     soak: int | None = None  # soak: present this many frames, then report
+    source: str | None = None  # --source: a camera, recording or synthetic scene
+    sensor_noise: str | None = None  # --sensor-noise
+    condition_depth: bool = False  # --condition-depth (on by default for sensors)
 
     def settings(self, base: ShowSettings) -> ShowSettings:
         """The config's [show] settings under the command line's."""
         return replace(base, **dict(self.overrides))  # type: ignore[arg-type]
 
     def command_line_config(self) -> ShowConfig:
-        """The show --rgb and --depth describe: one source, the default playlist."""
+        """The show --rgb and --depth (or --source) describe: one source, the default
+        playlist."""
+        if self.source is not None:
+            spec = SourceSpec(
+                COMMAND_LINE_SOURCE,
+                "",
+                "",
+                fps=self.fps,
+                source=self.source,
+                sensor_noise=self.sensor_noise,
+                condition_depth=self.condition_depth,
+            )
+            return ShowConfig(
+                None, ShowSettings(), self.lens, self.focus_m, (spec,), DEFAULT_PLAYLIST
+            )
         assert self.rgb is not None and self.depth is not None
         for path in (self.rgb, self.depth):
             input_kind(path)  # a missing input is one line now, not a failed source later
@@ -70,6 +87,7 @@ class ShowOptions:
             self.fps,
             None,
             self.resize_depth,
+            condition_depth=self.condition_depth,
         )
         return ShowConfig(None, ShowSettings(), self.lens, self.focus_m, (spec,), DEFAULT_PLAYLIST)
 
@@ -135,10 +153,16 @@ def _positive(value: float | None, option: str, zero: bool = False) -> float | N
 
 def options_from_args(args: argparse.Namespace) -> ShowOptions:
     """The checked options; InputError (one line) on the first bad one."""
-    if args.config is not None and (args.rgb is not None or args.depth is not None):
-        raise InputError("give --config FILE or --rgb and --depth, not both")
-    if args.config is None and (args.rgb is None or args.depth is None):
-        raise InputError("--config FILE, or --rgb PATH and --depth PATH, is required")
+    inputs = inputs_from_args(args)
+    given = args.rgb is not None or args.depth is not None or args.source is not None
+    if args.config is not None and given:
+        raise InputError("give --config FILE or --rgb and --depth (or --source), not both")
+    if (
+        args.config is None
+        and inputs.source is None
+        and (inputs.rgb is None or inputs.depth is None)
+    ):
+        raise InputError("--config FILE, or --rgb PATH and --depth PATH (or --source), is required")
     for option, value in (("--frames", args.frames), ("--soak", args.soak)):
         if value is not None and value < 1:
             raise InputError(f"{option} {value}: must be at least 1")
@@ -173,10 +197,13 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
     placeholder = args.focus if args.focus is not None else FAR_FOCUS_M  # focus may come later
     return ShowOptions(
         config=Path(args.config) if args.config else None,
-        rgb=args.rgb,
-        depth=args.depth,
-        convention=convention_from_args(args),
-        resize_depth=args.resize_depth,
+        rgb=None if inputs.rgb is None else str(inputs.rgb),
+        depth=None if inputs.depth is None else str(inputs.depth),
+        convention=inputs.convention,
+        resize_depth=inputs.resize_depth,
+        source=inputs.source.text if inputs.source is not None else None,
+        sensor_noise=inputs.sensor_noise,
+        condition_depth=inputs.condition_depth,
         fps=parse_fps(args.fps) if args.fps is not None else None,
         lens=lens_from_args(args, focus_m=placeholder),  # checks the lens options early
         focus_m=args.focus,

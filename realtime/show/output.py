@@ -66,7 +66,9 @@ class Deck:
         assert source is not None and source.depth is not None
         loop = self.loop
         if loop is None or (loop.depth is not None and loop.depth.shape != source.depth.shape):
-            loop = self.loop = FrameLoop(self.compositor, source)  # new source, or a new size
+            condition = source.spec.condition_depth
+            loop = FrameLoop(self.compositor, source, condition_depth=condition)
+            self.loop = loop  # a new source, or a new size
         before = loop.composites
         composite = loop.compose(0, lens)
         self.composites += loop.composites - before
