@@ -645,7 +645,7 @@ def test_bad_config_or_options_exit_2_with_one_line(
         (None, ["--config", str(tmp_path / "none.toml")], "cannot read show config"),
         (None, ["--config", str(broken)], r"show\.toml:6: \[\[cue\]\] #1 key 'hold'"),
         (None, ["--config", str(broken), *scenes.args], "not both"),
-        (None, ["--windowed"], "--config FILE, or --rgb PATH and --depth PATH, is required"),
+        (None, ["--windowed"], r"--config FILE, or --rgb PATH and --depth PATH \(or --source\)"),
         (None, [*scenes.args, "--osc-port", "70000"], "must be a UDP port"),
         (None, [*scenes.args, "--soak", "0"], "must be at least 1"),
         (None, [*scenes.args, "--osc-port", "x"], "invalid int value"),
