@@ -32,6 +32,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.focus import AutoTarget, resolve_target
 from realtime.preview.controls import min_focus_m
+from realtime.preview.scaling import AdaptiveScale
 from realtime.show.config import ShowConfig, ShowSettings
 from realtime.show.inputs import ShowSource
 from realtime.show.options import SOAK_DT_S, ShowOptions, load
@@ -116,6 +117,10 @@ class Show:
                 self.osc.close()
             raise
         self.decks = self.output.decks
+        self.adaptive = AdaptiveScale(0.0 if self.fixed_dt is not None else s.target_fps)
+        self.scale = 1.0  # of the frame being drawn
+        self.moving = False
+        self.last_picture: tuple[object, ...] | None = None
         self.live = 0  # the deck showing the Director's source
         self.max_fps = frame_cap(s, self.output.refresh_hz)
         self.publish_limits()
@@ -310,6 +315,8 @@ class Show:
                 self.output.swap()
                 now = time.perf_counter()
                 self.clock.presented(now, start)
+                if self.moving:
+                    self.adaptive.record(1000.0 * (now - start), self.scale, t)
                 self.watchdog.presented(now)
                 frame += 1
                 self.after_frame(frame, now)
@@ -353,7 +360,14 @@ class Show:
             self.apply_edit(t)
         self.sync_decks(t, now)
         top, below, weight = self.shown(t)
-        self.output.draw(top, self.director.lens_at(t), below, weight)
+        lens = self.director.lens_at(t)
+        # Moving (a rack, a fade, a new input frame): a scale that holds --target-fps; still:
+        # full resolution.
+        frames = tuple(d.source.generation if d and d.source else -1 for d in (top, below))
+        self.moving = (lens, frames, weight) != self.last_picture or 0.0 < weight < 1.0
+        self.last_picture = (lens, frames, weight)
+        self.scale = self.adaptive.scale if self.moving else 1.0
+        self.output.draw(top, lens, below, weight, self.scale)
 
     def after_frame(self, frame: int, now: float) -> None:
         """Soak samples and the periodic status line."""
@@ -391,6 +405,8 @@ class Show:
         )
         if self.osc is not None:
             self.info(self.osc.counts.summary())
+        if self.adaptive.frames_at:
+            self.info(self.adaptive.report())
         if self.options.screenshot is not None and self.screenshot is not None:
             from realtime.outputs.images import write_png_codes
 

@@ -6,6 +6,8 @@
     window_size = [1280, 720]    # the window's size (default: the first source's, fit)
     vsync = true                 # wait for the display's refresh
     max_fps = 60                 # frame-rate cap (default: the monitor's refresh, else 60)
+    target_fps = 30              # while focus moves, render at a lower resolution to hold
+                                 # this rate (default 30; 0: always full resolution)
     osc_port = 9000              # listen for OSC on this UDP port (default: no OSC)
     osc_host = "0.0.0.0"         # on this address (default: every interface)
     osc_reply_port = 9001        # /status replies go to this port (default: the sender's)
@@ -68,6 +70,7 @@ from realtime.cues import DEPTH_KEYS, LENS_KEYS
 from realtime.errors import InputError
 from realtime.focus import DEFAULT_EASING, easing
 from realtime.lens import Lens
+from realtime.preview.scaling import DEFAULT_TARGET_FPS
 from realtime.show.playlist import (
     DEFAULT_FADE_S,
     DEFAULT_MOVE_S,
@@ -111,6 +114,7 @@ class ShowSettings:
     window_size: tuple[int, int] | None = None  # None: the first source's size, fit to screen
     vsync: bool = True  # wait for the display's refresh
     max_fps: float | None = None  # frame-rate cap; None: the monitor's refresh, else 60
+    target_fps: float = DEFAULT_TARGET_FPS  # adaptive resolution's goal while moving; 0 = off
     osc_host: str = DEFAULT_OSC_HOST  # address OSC listens on
     osc_port: int | None = None  # UDP port; None: no OSC; 0: any free port
     osc_reply_port: int | None = None  # /status replies go here; None: to the sender's port
@@ -198,6 +202,7 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
         "window_size": "window_size",
         "vsync": "vsync",
         "max_fps": "max_fps",
+        "target_fps": "target_fps",
         "osc_host": "osc_host",
         "osc_port": "osc_port",
         "osc_reply_port": "osc_reply_port",
@@ -222,6 +227,8 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
         values["window_size"] = table.int_pair("window_size", minimum=1)
     if table.has("max_fps"):
         values["max_fps"] = table.number("max_fps", positive=True)
+    if table.has("target_fps"):
+        values["target_fps"] = table.number("target_fps", minimum=0.0)
     if table.has("osc_host"):
         values["osc_host"] = table.string("osc_host")
     if table.has("osc_port"):

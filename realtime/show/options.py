@@ -113,6 +113,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--window-size", metavar="WxH", help="window size (default: the source's, fit)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
     add(
+        "--target-fps",
+        type=float,
+        metavar="F",
+        help="while focus or the picture moves, render at a lower resolution to hold F frames "
+        "per second (default 30; 0: always full resolution; --fixed-dt runs: 0)",
+    )
+    add(
         "--max-fps",
         type=float,
         metavar="F",
@@ -186,6 +193,7 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         overrides["vsync"] = False
     for key, value in (
         ("max_fps", _positive(args.max_fps, "--max-fps")),
+        ("target_fps", _positive(args.target_fps, "--target-fps", zero=True)),
         ("osc_port", _port(args.osc_port, "--osc-port", 0)),
         ("osc_host", args.osc_host),
         ("osc_reply_port", _port(args.osc_reply_port, "--osc-reply-port", PORT_RANGE[0])),

@@ -60,8 +60,9 @@ class Deck:
         self.source = source
         self.loop = None
 
-    def compose(self, lens: Lens) -> moderngl.Texture:
-        """The composite of the source's current frame through `lens` (reran only on change)."""
+    def compose(self, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
+        """The composite of the source's current frame through `lens` at `scale` (adaptive
+        resolution; reran only on change)."""
         source = self.source
         assert source is not None and source.depth is not None
         loop = self.loop
@@ -70,14 +71,15 @@ class Deck:
             loop = FrameLoop(self.compositor, source, condition_depth=condition)
             self.loop = loop  # a new source, or a new size
         before = loop.composites
-        composite = loop.compose(0, lens)
+        composite = loop.compose(0, lens, scale)
         self.composites += loop.composites - before
         return composite
 
     @property
     def textures(self) -> tuple[moderngl.Texture, moderngl.Texture]:
-        assert self.loop is not None and self.loop.textures is not None
-        return self.loop.textures
+        """The colour and depth the composite was made from (scaled with it)."""
+        assert self.loop is not None and self.loop.inputs is not None
+        return self.loop.inputs
 
 
 def monitor_index(spec: int | str) -> int:
@@ -152,9 +154,17 @@ class ShowOutput:
             self.mix = self.ctx.framebuffer(color_attachments=[texture])
         return self.mix
 
-    def draw(self, live: Deck, lens: Lens, outgoing: Deck | None = None, w: float = 1.0) -> None:
+    def draw(
+        self,
+        live: Deck,
+        lens: Lens,
+        outgoing: Deck | None = None,
+        w: float = 1.0,
+        scale: float = 1.0,
+    ) -> None:
         """Draw `live` through `lens` into the back buffer, mixed over `outgoing` at weight w
-        (0: only outgoing, 1: only live); black where neither deck has a frame."""
+        (0: only outgoing, 1: only live); black where neither deck has a frame. The chain
+        renders at `scale` (adaptive resolution)."""
         size = self.window.framebuffer_size
         screen = self.ctx.screen
         shown = [d for d in (outgoing, live) if d is not None and d.ready]
@@ -165,13 +175,13 @@ class ShowOutput:
             return
         if len(shown) == 1 or w >= 1.0 or w <= 0.0:
             deck = shown[-1] if w > 0.0 or len(shown) == 1 else shown[0]
-            self.display.run(screen, size, deck.compose(lens), *deck.textures)
+            self.display.run(screen, size, deck.compose(lens, scale), *deck.textures)
             return
         assert outgoing is not None
         import moderngl
 
         target = self._mix_target(size)
-        below, above = outgoing.compose(lens), live.compose(lens)
+        below, above = outgoing.compose(lens, scale), live.compose(lens, scale)
         self.display.run(target, size, below, *outgoing.textures)
         ctx = self.ctx
         try:
