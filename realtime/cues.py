@@ -177,15 +177,20 @@ def _load_input(table: Table, base: Path) -> CueInput:
     table.check_keys(("rgb", "depth", *DEPTH_KEYS))
     rgb = table.file("rgb", base)
     depth = table.file("depth", base)
+    return CueInput(rgb, depth, load_convention(table))
+
+
+def load_convention(table: Table) -> DepthConvention:
+    """The depth convention a table's depth_scale, disparity or inverse_depth key names
+    (float metres when none does); one of them at most. Cue files and show configs."""
     given = [k for k in DEPTH_KEYS if table.has(k)]
     if len(given) > 1:
         table.fail(given[1], f"'{given[0]}' is already given; use one of {', '.join(DEPTH_KEYS)}")
-    convention = DepthConvention.metric()  # no key: float metres (integer depth is refused)
     if given == ["depth_scale"]:
-        convention = DepthConvention.scaled(table.number("depth_scale", positive=True))
-    elif given == ["disparity"]:
-        convention = DepthConvention.disparity(table.number("disparity", positive=True))
-    elif given == ["inverse_depth"]:
+        return DepthConvention.scaled(table.number("depth_scale", positive=True))
+    if given == ["disparity"]:
+        return DepthConvention.disparity(table.number("disparity", positive=True))
+    if given == ["inverse_depth"]:
         value = table.data["inverse_depth"]
         if (
             not isinstance(value, list)
@@ -196,8 +201,8 @@ def _load_input(table: Table, base: Path) -> CueInput:
         near, far = float(value[0]), float(value[1])
         if not (math.isfinite(far) and 0 < near < far):
             table.fail("inverse_depth", f"need 0 < near < far, got [{near}, {far}]")
-        convention = DepthConvention.inverse(near, far)
-    return CueInput(rgb, depth, convention)
+        return DepthConvention.inverse(near, far)
+    return DepthConvention.metric()
 
 
 def _depth_lines(convention: DepthConvention) -> list[str]:

@@ -14,6 +14,30 @@ Layers, arrows pointing one way (options -> app -> the rest):
   app       the loop: edits, commands, sources, Director, decks, draw, present
 """
 
-from realtime.show.options import register
+from __future__ import annotations
 
-__all__ = ["register"]
+import argparse
+
+from realtime.show.options import EPILOG, add_show_arguments, load, options_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "show",
+        help="installation mode: fullscreen, playlist, OSC control",
+        description="A fullscreen show that racks focus by itself and obeys OSC show control.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_show_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from realtime.show.app import run_show  # GL loads only when it runs
+
+    options = options_from_args(args)
+    return run_show(options, load(options))
+
+
+__all__ = ["register", "run"]

@@ -6,8 +6,7 @@
     window_size = [1280, 720]    # the window's size (default: the first source's, fit)
     vsync = true                 # wait for the display's refresh
     max_fps = 60                 # frame-rate cap (default: the monitor's refresh, else 60)
-    target_fps = 30              # while focus moves, render at a lower resolution to hold
-                                 # this rate (default 30; 0: always full resolution)
+    target_fps = 30              # adaptive resolution while moving (0: always full)
     osc_port = 9000              # listen for OSC on this UDP port (default: no OSC)
     osc_host = "0.0.0.0"         # on this address (default: every interface)
     osc_reply_port = 9001        # /status replies go to this port (default: the sender's)
@@ -61,12 +60,11 @@ line naming the file, the line and the key (`show.toml:31: [[cue]] #4 key
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from realtime.cues import DEPTH_KEYS, LENS_KEYS
+from realtime.cues import DEPTH_KEYS, LENS_KEYS, load_convention
 from realtime.errors import InputError
 from realtime.focus import DEFAULT_EASING, easing
 from realtime.lens import Lens
@@ -262,29 +260,6 @@ def _load_lens(table: Table, base_lens: Lens) -> tuple[Lens, float | None]:
     return lens, (float(values["focus_m"]) if "focus_m" in values else None)
 
 
-def _convention(table: Table) -> DepthConvention:
-    given = [k for k in DEPTH_KEYS if table.has(k)]
-    if len(given) > 1:
-        table.fail(given[1], f"'{given[0]}' is already given; use one of {', '.join(DEPTH_KEYS)}")
-    if given == ["depth_scale"]:
-        return DepthConvention.scaled(table.number("depth_scale", positive=True))
-    if given == ["disparity"]:
-        return DepthConvention.disparity(table.number("disparity", positive=True))
-    if given == ["inverse_depth"]:
-        value = table.data["inverse_depth"]
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        ):
-            table.fail("inverse_depth", f"expected [near, far] in metres, got {toml_repr(value)}")
-        near, far = float(value[0]), float(value[1])
-        if not (math.isfinite(far) and 0 < near < far):
-            table.fail("inverse_depth", f"need 0 < near < far, got [{near}, {far}]")
-        return DepthConvention.inverse(near, far)
-    return DepthConvention.metric()
-
-
 def _input_path(table: Table, key: str, base: Path) -> str:
     """A still, sequence pattern, glob or video relative to `base`, that names something."""
     path = str(base / table.string(key))
@@ -309,7 +284,7 @@ def _load_source(table: Table, base: Path) -> SourceSpec:
         name=name,
         rgb=_input_path(table, "rgb", base),
         depth=_input_path(table, "depth", base),
-        convention=_convention(table),
+        convention=load_convention(table),
         fps=table.number("fps", positive=True) if table.has("fps") else None,
         size=table.int_pair("size", minimum=1) if table.has("size") else None,
         resize_depth=_flag(table, "resize_depth", False),

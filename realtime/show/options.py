@@ -92,14 +92,8 @@ class ShowOptions:
         return ShowConfig(None, ShowSettings(), self.lens, self.focus_m, (spec,), DEFAULT_PLAYLIST)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "show",
-        help="installation mode: fullscreen, playlist, OSC control",
-        description="A fullscreen show that racks focus by itself and obeys OSC show control.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_show_arguments(parser: argparse.ArgumentParser) -> None:
+    """The show's options: config or inputs, lens, output, OSC, scripted runs."""
     parser.add_argument("--config", metavar="FILE", help="show config (TOML): sources, playlist")
     add_input_arguments(parser)
     for action in parser._actions:  # with --config the inputs come from its [[source]] tables
@@ -143,7 +137,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="present FRAMES frames as fast as possible, then report memory, GL objects "
         "and frame times",
     )
-    parser.set_defaults(run=run)
 
 
 def _port(value: int | None, option: str, low: int) -> int | None:
@@ -232,11 +225,12 @@ def load(options: ShowOptions) -> ShowConfig:
     return load_config(options.config, options.lens)
 
 
-def run(args: argparse.Namespace) -> int:
-    from realtime.show.app import run_show
-
-    options = options_from_args(args)
-    return run_show(options, load(options))
-
-
-__all__ = ["COMMAND_LINE_SOURCE", "SOAK_DT_S", "ShowOptions", "load", "options_from_args"]
+__all__ = [
+    "COMMAND_LINE_SOURCE",
+    "EPILOG",
+    "SOAK_DT_S",
+    "ShowOptions",
+    "add_show_arguments",
+    "load",
+    "options_from_args",
+]
