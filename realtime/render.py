@@ -116,10 +116,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--resume", action="store_true", help="skip frames whose files already exist")
     add("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     add("--stats", action="store_true", help="print the time spent per stage (GPU, readback, ...)")
+    farm = parser.add_argument_group("render farm (Ray; pip install 'rackfocus[farm]')")
+    farm.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="render the clip in chunks on Ray: a new local instance, or a cluster's ADDRESS "
+        "(auto, HOST:PORT, ray://HOST:PORT); outputs must be on a path every worker shares",
+    )
+    farm.add_argument(
+        "--chunk-frames", metavar="N", help="frames per Ray task (default: a few per worker)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.ray is not None:
+        from realtime.farm import run_farm  # Ray is imported only when asked for
+
+        return run_farm(args)
+    if args.chunk_frames is not None:
+        raise InputError("--chunk-frames applies to --ray")
     if _is_still_render(args):
         return _run_still(args)
     return _run_clip(args)
