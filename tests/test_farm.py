@@ -256,3 +256,15 @@ def test_bad_farm_options_exit_2_before_ray_starts(
     assert main(["render", *inputs, "-o", str(tmp_path / "f_%04d.png"), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"rackfocus: error: {says}") and "\n" not in err
+
+
+def test_without_ray_installed_the_option_says_how_to_get_it(
+    inputs: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    assert farm(*inputs, "-o", str(tmp_path / "f_%04d.png")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "rackfocus: error: --ray needs Ray: pip install 'rackfocus[farm]'"
