@@ -35,7 +35,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +51,9 @@ from realtime.options import (
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:
+    from realtime.batch import Shot
     from realtime.cues import Cues
+    from realtime.outputs import FrameWriter
 
 CLIP_OPTIONS = (  # options that make a render a clip (the still-image path takes none)
     "cues",
@@ -114,10 +116,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--resume", action="store_true", help="skip frames whose files already exist")
     add("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     add("--stats", action="store_true", help="print the time spent per stage (GPU, readback, ...)")
+    farm = parser.add_argument_group("render farm (Ray; pip install 'rackfocus[farm]')")
+    farm.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="render the clip in chunks on Ray: a new local instance, or a cluster's ADDRESS "
+        "(auto, HOST:PORT, ray://HOST:PORT); outputs must be on a path every worker shares",
+    )
+    farm.add_argument(
+        "--chunk-frames", metavar="N", help="frames per Ray task (default: a few per worker)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.ray is not None:
+        from realtime.farm import run_farm  # Ray is imported only when asked for
+
+        return run_farm(args)
+    if args.chunk_frames is not None:
+        raise InputError("--chunk-frames applies to --ray")
     if _is_still_render(args):
         return _run_still(args)
     return _run_clip(args)
@@ -258,12 +278,43 @@ def _warn(message: str) -> None:
 
 def _run_clip(args: argparse.Namespace) -> int:
     """Render a clip (or a single frame of one) through realtime.batch."""
-    from realtime.batch import Progress, Shot, render_frames
+    from realtime.batch import Progress, render_frames
+    from realtime.pipeline import Compositor
+
+    with open_clip(args) as clip:
+        progress = Progress(len(clip.frames), sys.stderr, args.progress or sys.stderr.isatty())
+        try:
+            with _stop_on_sigterm():
+                stats = render_frames(
+                    clip.shot, clip.writer, clip.frames, Compositor(), args.resume, progress
+                )
+        except Terminated:
+            sys.stderr.write("rackfocus: terminated\n")
+            return SIGTERM_EXIT
+    if args.stats:
+        print(stats.report(clip.writer.describe))
+    return 0
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """A clip render planned from the options: what to render, and where to."""
+
+    shot: Shot  # what decides the pixels of frame k
+    writer: FrameWriter  # where the frames go (nothing opened yet)
+    frames: range  # the frames to render (--frames A-B, else all)
+    count: int  # frames in the whole clip
+    output: str  # the output path or pattern
+
+
+@contextmanager
+def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
+    """Check every option, open the inputs and plan the render; the inputs close on exit."""
+    from realtime.batch import Shot
     from realtime.cues import load_cues
     from realtime.focus import DEFAULT_EASING, FocusKey, FocusTrack, easing, rack
     from realtime.outputs import DEFAULT_FPS, is_video, open_output
     from realtime.outputs.video import DEFAULT_QUALITY, VIDEO_CODECS
-    from realtime.pipeline import Compositor
     from realtime.sources.frames import is_pattern
     from realtime.sources.options import inputs_from_args, open_inputs
 
@@ -381,17 +432,6 @@ def _run_clip(args: argparse.Namespace) -> int:
             quality if quality is not None else DEFAULT_QUALITY,
         )
         shot = Shot(source, lens, track, fps, breathing, inputs.condition_depth)
-        progress = Progress(last - first + 1, sys.stderr, args.progress or sys.stderr.isatty())
-        try:
-            with _stop_on_sigterm():
-                stats = render_frames(
-                    shot, writer, range(first, last + 1), Compositor(), args.resume, progress
-                )
-        except Terminated:
-            sys.stderr.write("rackfocus: terminated\n")
-            return SIGTERM_EXIT
+        yield ClipPlan(shot, writer, range(first, last + 1), count, output)
     finally:
         source.close()
-    if args.stats:
-        print(stats.report(writer.describe))
-    return 0

@@ -116,6 +116,17 @@ def write_png_codes(path: PathLike, codes: np.ndarray) -> None:
     _write_atomically(p, lambda tmp: iio.imwrite(tmp, codes, plugin="pillow", extension=".png"))
 
 
+def write_tiff_codes(path: PathLike, codes: np.ndarray) -> None:
+    """Write HxWx3 integer codes (uint8 or uint16) as they are, losslessly (zlib with the
+    horizontal predictor), atomically: intermediate frames that must come back exact."""
+    import tifffile
+
+    def write(tmp: str) -> None:
+        tifffile.imwrite(tmp, codes, photometric="rgb", compression="zlib", predictor=True)
+
+    _write_atomically(Path(path), write)
+
+
 def _write_atomically(p: Path, write: Callable[[str], None]) -> None:
     """Run `write(tmp)` on a temporary file in p's folder, then rename it to `p`.
 
@@ -145,4 +156,11 @@ def _write_atomically(p: Path, write: Callable[[str], None]) -> None:
         raise
 
 
-__all__ = ["IMAGE_CODECS", "NEW_FILE_MODE", "WRITERS", "write_image", "write_png_codes"]
+__all__ = [
+    "IMAGE_CODECS",
+    "NEW_FILE_MODE",
+    "WRITERS",
+    "write_image",
+    "write_png_codes",
+    "write_tiff_codes",
+]

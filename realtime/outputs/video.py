@@ -344,14 +344,22 @@ class VideoWriter:
 
     def write(self, k: int, linear_rgb: np.ndarray) -> None:
         """Encode frame `k`; frames must come in consecutive order (k is checked)."""
+        self.write_codes(k, encode_srgb(linear_rgb, self.codec.bits))
+
+    def write_codes(self, k: int, codes: np.ndarray) -> None:
+        """Encode frame `k` given as the codes `write` sends ffmpeg (`encode_srgb` at the
+        codec's bits): a render farm's intermediate frames reach the file unchanged."""
+        h, w = np.shape(codes)[:2]
+        if (w, h) != self.size:
+            raise ValueError(f"frame is {w}x{h}, video is {self.size[0]}x{self.size[1]}")
+        dtype = np.dtype(np.uint8 if self.codec.bits == 8 else "<u2")
+        if codes.dtype != dtype:
+            raise ValueError(f"{self.codec.name} frames are {dtype} codes, got {codes.dtype}")
         if self._pipe is None:
             self._pipe = self._open()
         if k != self._next and self._pipe.frames > 0:
             raise ValueError(f"video frames must be consecutive: got {k} after {self._next - 1}")
-        h, w = np.shape(linear_rgb)[:2]
-        if (w, h) != self.size:
-            raise ValueError(f"frame is {w}x{h}, video is {self.size[0]}x{self.size[1]}")
-        self._pipe.write(encode_srgb(linear_rgb, self.codec.bits))
+        self._pipe.write(np.ascontiguousarray(codes))
         self._next = k + 1
 
     def finish(self) -> None:
