@@ -42,11 +42,13 @@ from typing import TYPE_CHECKING
 from realtime.errors import InputError
 from realtime.options import (
     add_lens_arguments,
+    add_tiling_arguments,
     lens_from_args,
     parse_fps,
     parse_number,
     parse_positive,
     parse_size,
+    tile_options_from_args,
 )
 from realtime.sources.options import add_input_arguments
 
@@ -114,6 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--resume", action="store_true", help="skip frames whose files already exist")
     add("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     add("--stats", action="store_true", help="print the time spent per stage (GPU, readback, ...)")
+    add_tiling_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -124,19 +127,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_still(args: argparse.Namespace) -> int:
-    """The original still-image render: one image pair, one focus, one image."""
+    """The original still-image render: one image pair, one focus, one image (in tiles
+    when it is past the GPU's limits, realtime.tiling)."""
     import numpy as np
 
+    from realtime.frameloop import FileSink, FrameLoop, StillFrames
+    from realtime.outputs import ImageWriter
     from realtime.outputs.images import write_image
-    from realtime.pipeline import Compositor
+    from realtime.pipeline import Compositor, read_rgb
     from realtime.sources.options import load_inputs
+    from realtime.tiling import TiledComposite
 
     _require_inputs(args)
     if args.output is None:
         raise InputError("-o OUT is required")
     lens = lens_from_args(args)  # check the options before reading files
+    tiles = tile_options_from_args(args)
+    writer = ImageWriter(args.output)
     color, depth = load_inputs(args)
-    out = Compositor().render(color, depth, lens)
+    comp = Compositor()
+    loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
+    composite = loop.compose_frame(0, lens)
+    if isinstance(composite, TiledComposite):
+        FileSink(writer, loop.times).write(0, composite, lens)
+        return 0
+    out = read_rgb(composite)
     if not np.isfinite(out).all():
         raise RuntimeError("the compositor produced non-finite pixels")
     write_image(args.output, out)
@@ -276,6 +291,7 @@ def _run_clip(args: argparse.Namespace) -> int:
     size = parse_size(args.size) if args.size is not None else None
     quality = parse_quality(args.quality) if args.quality is not None else None
     chunk = parse_frames(args.frames) if args.frames is not None else None
+    tiles = tile_options_from_args(args)
     breathing = parse_number(args.breathing, "--breathing", "AMOUNT") if args.breathing else 0.0
     if args.easing is not None:
         easing(args.easing)
@@ -385,7 +401,7 @@ def _run_clip(args: argparse.Namespace) -> int:
         try:
             with _stop_on_sigterm():
                 stats = render_frames(
-                    shot, writer, range(first, last + 1), Compositor(), args.resume, progress
+                    shot, writer, range(first, last + 1), Compositor(), args.resume, progress, tiles
                 )
         except Terminated:
             sys.stderr.write("rackfocus: terminated\n")
