@@ -29,6 +29,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.focus import BREATHING_OFF, breathing_scale
 from realtime.lens import Lens
+from realtime.sources.images import decode_srgb_integers
 from realtime.tiling import TiledComposite, Tiling, max_side_px
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ class FrameSource(Protocol):
         ...
 
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(colour HxWx3 linear float32, depth HxW metres) of output frame k."""
+        """(colour HxWx3 linear float32, depth HxW metres) of output frame k; colour may
+        also be its sRGB integer samples (load_color's keep_integers), decoded on upload."""
         ...
 
 
@@ -200,6 +202,8 @@ class FrameLoop:
                     f"{w}x{h} frame is larger than the GPU's limit of {self.max_side} px; "
                     "pass --size to show it smaller (rackfocus render renders it in tiles)"
                 )
+            if color.dtype.kind == "u":
+                color = decode_srgb_integers(color)
             color_tex, depth_tex = self.compositor.upload(color, depth)
         if self.conditioner is None:
             return color_tex, depth_tex

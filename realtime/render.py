@@ -144,7 +144,7 @@ def _run_still(args: argparse.Namespace) -> int:
     lens = lens_from_args(args)  # check the options before reading files
     tiles = tile_options_from_args(args)
     writer = ImageWriter(args.output)
-    color, depth = load_inputs(args)
+    color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: decoded by the loop
     comp = Compositor()
     loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
     composite = loop.compose_frame(0, lens)

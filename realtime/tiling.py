@@ -55,6 +55,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
+from realtime.sources.images import decode_srgb_integers
 
 if TYPE_CHECKING:
     import moderngl
@@ -247,6 +248,8 @@ class TiledComposite:
 
     `bands()` yields (first row, rows HxWx3 float32 linear) top to bottom; each
     band is rendered when asked for, so only one band and one window are held.
+    `color` is linear float32 or its sRGB integer samples (a quarter of the memory
+    for 8-bit images), decoded a window at a time.
     Time goes to `times` ("input": window upload, "gpu": the chain, "readback").
     """
 
@@ -286,7 +289,10 @@ class TiledComposite:
             for tile in band:
                 t = time.perf_counter()
                 wx0, wy0, wx1, wy1 = tile.window
-                textures = comp.upload(self.color[wy0:wy1, wx0:wx1], self.depth[wy0:wy1, wx0:wx1])
+                color = self.color[wy0:wy1, wx0:wx1]
+                if color.dtype.kind == "u":  # sRGB samples, decoded a window at a time
+                    color = decode_srgb_integers(color)
+                textures = comp.upload(color, self.depth[wy0:wy1, wx0:wx1])
                 t = self._add("input", t)
                 composite = comp.render_textures(*textures, self.lens, image_width=width)
                 comp.ctx.finish()

@@ -21,7 +21,8 @@ from realtime.frameloop import FrameLoop, StillFrames
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
 from realtime.pipeline import Compositor
-from realtime.sources.images import linear_to_srgb
+from realtime.sources.depth import DEPTH_ROWS, DepthConvention, _metres, depth_to_metres
+from realtime.sources.images import decode_srgb_integers, linear_to_srgb, load_color
 from realtime.tiling import (
     BYTES_PER_WINDOW_PX,
     TiledComposite,
@@ -209,3 +210,18 @@ def test_a_frame_loop_without_tiles_refuses_frames_past_the_gpu_limit(
     frames = StillFrames(np.zeros((1, 16400, 3), np.float32), np.ones((1, 16400), np.float32))
     with pytest.raises(InputError, match="larger than the GPU's limit of 16384 px"):
         FrameLoop(compositor, frames).compose(0, LENS)
+
+
+# --- host memory -------------------------------------------------------------------------
+
+
+def test_integer_colour_is_kept_as_its_samples_and_decodes_alike() -> None:
+    samples = load_color(DATA / "tum/color.png", keep_integers=True)
+    assert samples.dtype == np.uint8 and samples.shape == (480, 640, 3)
+    np.testing.assert_array_equal(decode_srgb_integers(samples), load_color(DATA / "tum/color.png"))
+
+
+def test_depth_converted_in_strips_equals_the_whole_conversion() -> None:
+    raw = np.random.default_rng(2).integers(0, 5000, (DEPTH_ROWS * 2 + 5, 7), dtype=np.uint16)
+    for convention in (DepthConvention.scaled(0.001), DepthConvention.disparity(50.0)):
+        np.testing.assert_array_equal(depth_to_metres(raw, convention), _metres(raw, convention))
