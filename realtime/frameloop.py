@@ -200,7 +200,7 @@ class FrameLoop:
             if max(w, h) > self.max_side:
                 raise InputError(
                     f"{w}x{h} frame is larger than the GPU's limit of {self.max_side} px; "
-                    "pass --size to show it smaller (rackfocus render renders it in tiles)"
+                    "rackfocus render renders such frames in tiles"
                 )
             if color.dtype.kind == "u":
                 color = decode_srgb_integers(color)

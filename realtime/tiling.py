@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 # llvmpipe measured 115-150 (windows of 3072 down to 1024 px).
 BYTES_PER_WINDOW_PX = 140
 PAD_EXTRA_TILES = 1  # padding tiles beyond the dilate reach (see the module docstring)
-DEFAULT_MEMORY_SHARE = 32  # default --max-memory: 1/N of physical memory (768 MiB of 24 GiB)
+DEFAULT_MEMORY_SHARE = 16  # default --max-memory: 1/N of physical memory (1.5 GiB of 24 GiB)
 MIN_MEMORY_BYTES = 64 * 2**20  # default --max-memory on a machine that does not say its memory
 
 
