@@ -149,7 +149,7 @@ class Tiling:
         if square < TILE_SIZE:
             need = (TILE_SIZE + 2 * pad) ** 2 * BYTES_PER_WINDOW_PX
             raise InputError(
-                f"{width}x{height} frame: a max CoC of {pad} px of padding per tile side needs "
+                f"{width}x{height} frame: tiles padded by {pad} px of blur on each side need "
                 f"windows of at least {TILE_SIZE + 2 * pad} px and {need / 2**20:.0f} MiB; "
                 f"the limits are {self.max_side_px} px and --max-memory "
                 f"{self.memory_bytes / 2**20:.0f} MiB (lower --max-coc or raise --max-memory)"
