@@ -39,6 +39,7 @@ from realtime.lens import Lens
 if TYPE_CHECKING:
     from realtime.outputs import FrameWriter
     from realtime.pipeline import Compositor
+    from realtime.tiling import TileOptions
 
 PROGRESS_INTERVAL_S = 0.1  # the progress bar is redrawn at most this often
 
@@ -162,17 +163,23 @@ def render_frames(
     compositor: Compositor | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    tiles: TileOptions | None = None,
 ) -> BatchStats:
     """Render `frames` of `shot` into `writer` and finish it; returns the timings.
 
     With `resume`, frames whose output already exists are skipped. Any exception
     or interrupt aborts the writer (no partial video, no partial frame) and
-    propagates.
+    propagates. Frames past the GPU's limit or the memory budget are rendered in
+    tiles (realtime.tiling; `tiles`: --tile-size, --max-memory, default automatic).
     """
     from realtime.pipeline import Compositor
+    from realtime.tiling import TileOptions
 
     comp = compositor if compositor is not None else Compositor()
-    loop = FrameLoop(comp, shot.source, sync=True, condition_depth=shot.condition_depth)
+    tiling = (tiles if tiles is not None else TileOptions()).resolve(comp.ctx)
+    loop = FrameLoop(
+        comp, shot.source, sync=True, condition_depth=shot.condition_depth, tiling=tiling
+    )
     stats = BatchStats(seconds=loop.times)
     sink = FileSink(writer, loop.times, shot.breathing, background=True)
     order: Sequence[int] = list(frames)
@@ -184,8 +191,8 @@ def render_frames(
                 stats.skipped += 1
             else:
                 lens = shot.lens_at(k)
-                rgb = sink.write(k, loop.compose(k, lens), lens)
-                stats.size = (rgb.shape[1], rgb.shape[0])
+                sink.write(k, loop.compose_frame(k, lens), lens)
+                stats.size = loop.image_size
                 stats.rendered += 1
                 stats.frames.append(k)
                 stats.focus_m.append(lens.focus_m)

@@ -11,12 +11,16 @@ its controls give) and hands both to `FrameLoop.compose`, which
 then gives the composite to its sink: a file writer (`FileSink`: readback,
 optional focus breathing, encode) or a window (the preview's display pass).
 Stage times are collected here, once, in a `StageTimes`.
+
+With a `Tiling` (batch renders), a frame past the GPU's limit or the memory
+budget stays on the host and `compose_frame` returns a `TiledComposite`
+(realtime.tiling) whose bands the sink streams to the writer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +29,8 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.focus import BREATHING_OFF, breathing_scale
 from realtime.lens import Lens
+from realtime.sources.images import decode_srgb_integers
+from realtime.tiling import TiledComposite, Tiling, max_side_px
 
 if TYPE_CHECKING:
     import moderngl
@@ -63,7 +69,8 @@ class FrameSource(Protocol):
         ...
 
     def read(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(colour HxWx3 linear float32, depth HxW metres) of output frame k."""
+        """(colour HxWx3 linear float32, depth HxW metres) of output frame k; colour may
+        also be its sRGB integer samples (load_color's keep_integers), decoded on upload."""
         ...
 
 
@@ -139,13 +146,18 @@ class FrameLoop:
         source: FrameSource,
         sync: bool = False,
         condition_depth: bool = False,
+        tiling: Tiling | None = None,
     ) -> None:
         """With `condition_depth`, sensor depth is conditioned on the GPU as it is uploaded
         (realtime.passes.depth): holes filled, noise and flicker averaged out, edges snapped
-        to colour edges."""
+        to colour edges. With `tiling`, frames it does not fit are rendered in tiles
+        (`compose_frame`); without, a frame past the GPU's limit is an InputError."""
         self.compositor = compositor
         self.source = source
         self.sync = sync
+        self.tiling = tiling
+        self.frame: tuple[np.ndarray, np.ndarray] | None = None  # a frame rendered in tiles
+        self.max_side = max_side_px(compositor.ctx)  # the GPU's largest texture side, px
         self.conditioner: DepthConditioner | None = None
         if condition_depth:
             from realtime.passes.depth import DepthConditioner
@@ -181,18 +193,35 @@ class FrameLoop:
         self.index = index
         return True
 
-    def _upload(self, k: int, index: int) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Output frame k (input frame `index`) into the textures, depth conditioned if on."""
+    def _upload(self, k: int, index: int) -> tuple[moderngl.Texture, moderngl.Texture] | None:
+        """Output frame k (input frame `index`) into the textures, depth conditioned if on;
+        None for a frame rendered in tiles (kept in `frame`)."""
         with timed(self.times, "input"):
             color, depth = self.source.read(k)
+            h, w = depth.shape
             if self.depth is not None and depth.shape != self.depth.shape:
-                h, w = depth.shape
                 width, height = self.image_size
                 raise InputError(
                     f"input frame {index} is {w}x{h} but the first is {width}x{height}; "
                     "every frame must have the same size"
                 )
             self.depth = depth
+            self.frame = None
+            if self.tiling is not None and not self.tiling.fits(w, h):
+                if self.conditioner is not None:
+                    raise InputError(
+                        f"{w}x{h} frames are rendered in tiles, which depth conditioning cannot "
+                        "follow; pass --condition-depth off or a smaller --size"
+                    )
+                self.frame = (color, depth)
+                return None
+            if max(w, h) > self.max_side:
+                raise InputError(
+                    f"{w}x{h} frame is larger than the GPU's limit of {self.max_side} px; "
+                    "rackfocus render renders such frames in tiles"
+                )
+            if color.dtype.kind == "u":
+                color = decode_srgb_integers(color)
             color_tex, depth_tex = self.compositor.upload(color, depth)
         if self.conditioner is None:
             return color_tex, depth_tex
@@ -209,6 +238,17 @@ class FrameLoop:
 
         for back in range(min(TEMPORAL_FRAMES, index), 0, -1):
             self._upload(k - back, index - back)
+
+    def compose_frame(self, k: int, lens: Lens) -> moderngl.Texture | TiledComposite:
+        """`compose`, or for a frame `tiling` does not fit its tiles, rendered as read."""
+        self.show(k)
+        if self.frame is None:
+            return self.compose(k, lens)
+        assert self.tiling is not None
+        width, height = self.image_size
+        plan = self.tiling.plan(width, height, lens.max_coc_px)
+        self.composites += 1
+        return TiledComposite(self.compositor, *self.frame, lens, plan, self.times)
 
     def compose(self, k: int, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
         """The composite of output frame k through `lens` (the last one if nothing changed).
@@ -267,18 +307,40 @@ class FileSink:
         self.times = times
         self.breathing = breathing
 
-    def write(self, k: int, composite: moderngl.Texture, lens: Lens) -> np.ndarray:
-        """Read `composite` back and write it as frame k; returns the linear RGB written."""
+    def write(self, k: int, composite: moderngl.Texture | TiledComposite, lens: Lens) -> None:
+        """Read `composite` back and write it as frame k.
+
+        A tiled composite goes to the writer in bands when it can take them
+        (`write_bands`: image files) and nothing is rescaled; otherwise (video,
+        breathing) its bands are assembled into the whole frame first.
+        """
         from realtime.pipeline import read_rgb
 
-        with timed(self.times, "readback"):
-            rgb = read_rgb(composite)
+        if isinstance(composite, TiledComposite):
+            write_bands = getattr(self.writer, "write_bands", None)
+            if write_bands is not None and self.breathing == BREATHING_OFF:
+                self._write_bands(k, composite, write_bands)
+                return
+            rgb = composite.assemble()
+        else:
+            with timed(self.times, "readback"):
+                rgb = read_rgb(composite)
         if self.breathing != BREATHING_OFF:
             with timed(self.times, "breathing"):
                 rgb = breathe(rgb, breathing_scale(lens, lens.focus_m, self.breathing))
         with timed(self.times, "encode"):
             self.writer.write(k, rgb)
-        return rgb
+
+    def _write_bands(
+        self, k: int, composite: TiledComposite, write_bands: Callable[..., None]
+    ) -> None:
+        """Stream the bands into the writer; its own time (less the tiles') is encode time."""
+        tiles = ("input", "gpu", "readback")
+        before = sum(self.times[s] for s in tiles)
+        t0 = time.perf_counter()
+        write_bands(k, composite.size, composite.bands())
+        spent = sum(self.times[s] for s in tiles) - before
+        self.times["encode"] += time.perf_counter() - t0 - spent
 
     def finish(self) -> None:
         with timed(self.times, "encode"):

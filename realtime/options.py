@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
 from realtime.lens import Lens
+
+if TYPE_CHECKING:
+    from realtime.tiling import TileOptions
 
 
 def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = False) -> None:
@@ -78,6 +82,70 @@ def lens_from_args(args: argparse.Namespace, focus_m: float | None = None) -> Le
         blades=args.blades,
         blade_rotation_deg=args.blade_rotation,
     )
+
+
+def add_farm_arguments(parser: argparse.ArgumentParser) -> None:
+    """render's --ray and --chunk-frames (realtime.farm)."""
+    farm = parser.add_argument_group("render farm (Ray; pip install 'rackfocus[farm]')")
+    farm.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="render the clip in chunks on Ray: a new local instance, or a cluster's ADDRESS "
+        "(auto, HOST:PORT, ray://HOST:PORT); outputs must be on a path every worker shares",
+    )
+    farm.add_argument(
+        "--chunk-frames", metavar="N", help="frames per Ray task (default: a few per worker)"
+    )
+
+
+def add_tiling_arguments(parser: argparse.ArgumentParser) -> None:
+    """Tiled rendering of large frames (realtime.tiling)."""
+    from realtime.tiling import DEFAULT_MEMORY_SHARE
+
+    group = parser.add_argument_group("large frames (rendered in tiles past the GPU's limits)")
+    add = group.add_argument
+    add(
+        "--tile-size",
+        metavar="PX",
+        help="render in tiles of PX x PX output pixels (a multiple of 16; default: tiles "
+        "only when a frame exceeds the GPU's texture limit or --max-memory)",
+    )
+    add(
+        "--max-memory",
+        metavar="SIZE",
+        help="memory the pass chain may use for one tile, e.g. 1500M or 2G "
+        f"(default 1/{DEFAULT_MEMORY_SHARE} of this machine's memory)",
+    )
+
+
+MEMORY_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}  # --max-memory suffixes
+
+
+def tile_options_from_args(args: argparse.Namespace) -> TileOptions:
+    """--tile-size and --max-memory as TileOptions; InputError on bad values."""
+    from realtime.passes.constants import TILE_SIZE
+    from realtime.tiling import TileOptions
+
+    tile = None
+    if args.tile_size is not None:
+        text = args.tile_size
+        if not text.isdigit() or int(text) <= 0 or int(text) % TILE_SIZE:
+            raise InputError(f"--tile-size {text}: expected a positive multiple of {TILE_SIZE} px")
+        tile = int(text)
+    memory = None
+    if args.max_memory is not None:
+        text = args.max_memory.strip().upper().removesuffix("B").removesuffix("I")
+        unit = text[-1:] if text[-1:] in MEMORY_UNITS else ""
+        try:
+            value = float(text[: len(text) - len(unit)])
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"--max-memory {args.max_memory}: expected a size such as 1500M or 2G")
+        memory = int(value * MEMORY_UNITS[unit])
+    return TileOptions(tile, memory)
 
 
 MAX_SIDE = 16384  # largest frame side any front end accepts, px

@@ -91,15 +91,18 @@ class Compositor:
         depth: moderngl.Texture,
         lens: Lens,
         after_pass: Callable[[str], None] | None = None,
+        image_width: int | None = None,
     ) -> moderngl.Texture:
         """Run the chain on GPU textures; returns the composite (RGBA32F, linear).
 
         `after_pass(name)`, if given, is called after each pass is issued (the
-        benchmark finishes and times each pass there).
+        benchmark finishes and times each pass there). `image_width`: the whole
+        frame's width when the textures hold one tile of it (realtime.tiling), since
+        CoCs in pixels scale with it; default the textures' width.
         """
         done = after_pass or (lambda name: None)
         self._build(lens.max_coc_px)
-        coc_params = lens.coc_scale_bias(color.size[0])
+        coc_params = lens.coc_scale_bias(image_width if image_width is not None else color.size[0])
         self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
         prepared = self.prepare.run(color, depth, coc_params)

@@ -41,12 +41,15 @@ from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
 from realtime.options import (
+    add_farm_arguments,
     add_lens_arguments,
+    add_tiling_arguments,
     lens_from_args,
     parse_fps,
     parse_number,
     parse_positive,
     parse_size,
+    tile_options_from_args,
 )
 from realtime.sources.options import add_input_arguments
 
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
     from realtime.batch import Shot
     from realtime.cues import Cues
     from realtime.outputs import FrameWriter
+    from realtime.tiling import TileOptions
 
 CLIP_OPTIONS = (  # options that make a render a clip (the still-image path takes none)
     "cues",
@@ -116,18 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--resume", action="store_true", help="skip frames whose files already exist")
     add("--progress", action="store_true", help="show progress even when stderr is not a terminal")
     add("--stats", action="store_true", help="print the time spent per stage (GPU, readback, ...)")
-    farm = parser.add_argument_group("render farm (Ray; pip install 'rackfocus[farm]')")
-    farm.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        metavar="ADDRESS",
-        help="render the clip in chunks on Ray: a new local instance, or a cluster's ADDRESS "
-        "(auto, HOST:PORT, ray://HOST:PORT); outputs must be on a path every worker shares",
-    )
-    farm.add_argument(
-        "--chunk-frames", metavar="N", help="frames per Ray task (default: a few per worker)"
-    )
+    add_tiling_arguments(parser)
+    add_farm_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -144,19 +138,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_still(args: argparse.Namespace) -> int:
-    """The original still-image render: one image pair, one focus, one image."""
+    """The original still-image render: one image pair, one focus, one image (in tiles
+    when it is past the GPU's limits, realtime.tiling)."""
     import numpy as np
 
+    from realtime.frameloop import FileSink, FrameLoop, StillFrames
+    from realtime.outputs import ImageWriter
     from realtime.outputs.images import write_image
-    from realtime.pipeline import Compositor
+    from realtime.pipeline import Compositor, read_rgb
     from realtime.sources.options import load_inputs
+    from realtime.tiling import TiledComposite
 
     _require_inputs(args)
     if args.output is None:
         raise InputError("-o OUT is required")
     lens = lens_from_args(args)  # check the options before reading files
-    color, depth = load_inputs(args)
-    out = Compositor().render(color, depth, lens)
+    tiles = tile_options_from_args(args)
+    writer = ImageWriter(args.output)
+    color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: decoded by the loop
+    comp = Compositor()
+    loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
+    composite = loop.compose_frame(0, lens)
+    if isinstance(composite, TiledComposite):
+        FileSink(writer, loop.times).write(0, composite, lens)
+        return 0
+    out = read_rgb(composite)
     if not np.isfinite(out).all():
         raise RuntimeError("the compositor produced non-finite pixels")
     write_image(args.output, out)
@@ -272,10 +278,6 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"rackfocus: warning: {message}\n")
-
-
 def _run_clip(args: argparse.Namespace) -> int:
     """Render a clip (or a single frame of one) through realtime.batch."""
     from realtime.batch import Progress, render_frames
@@ -286,7 +288,13 @@ def _run_clip(args: argparse.Namespace) -> int:
         try:
             with _stop_on_sigterm():
                 stats = render_frames(
-                    clip.shot, clip.writer, clip.frames, Compositor(), args.resume, progress
+                    clip.shot,
+                    clip.writer,
+                    clip.frames,
+                    Compositor(),
+                    args.resume,
+                    progress,
+                    clip.tiles,
                 )
         except Terminated:
             sys.stderr.write("rackfocus: terminated\n")
@@ -305,6 +313,7 @@ class ClipPlan:
     frames: range  # the frames to render (--frames A-B, else all)
     count: int  # frames in the whole clip
     output: str  # the output path or pattern
+    tiles: TileOptions | None = None  # --tile-size, --max-memory (frames past the GPU's limit)
 
 
 @contextmanager
@@ -327,6 +336,7 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
     size = parse_size(args.size) if args.size is not None else None
     quality = parse_quality(args.quality) if args.quality is not None else None
     chunk = parse_frames(args.frames) if args.frames is not None else None
+    tiles = tile_options_from_args(args)
     breathing = parse_number(args.breathing, "--breathing", "AMOUNT") if args.breathing else 0.0
     if args.easing is not None:
         easing(args.easing)
@@ -401,7 +411,10 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
             raise InputError("--duration S is required: the inputs are still images")
         n = source.frame_count
         if n is not None and count > n and not args.loop:
-            _warn(f"the inputs have {n} frames; rendering {n} of {count} (--loop repeats them)")
+            sys.stderr.write(
+                f"rackfocus: warning: the inputs have {n} frames; rendering {n} of {count} "
+                "(--loop repeats them)\n"
+            )
             count = n
         first, last = chunk if chunk is not None else (0, count - 1)
         if last >= count:
@@ -432,6 +445,6 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
             quality if quality is not None else DEFAULT_QUALITY,
         )
         shot = Shot(source, lens, track, fps, breathing, inputs.condition_depth)
-        yield ClipPlan(shot, writer, range(first, last + 1), count, output)
+        yield ClipPlan(shot, writer, range(first, last + 1), count, output, tiles)
     finally:
         source.close()

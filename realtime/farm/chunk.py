@@ -192,7 +192,9 @@ def _render(
         job = JobWriter(writer, tally, worker, done, resume)
         compositor = Compositor()  # this chunk's own EGL context
         try:
-            return render_frames(clip.shot, job, clip.frames, compositor, resume=True)
+            return render_frames(
+                clip.shot, job, clip.frames, compositor, resume=True, tiles=clip.tiles
+            )
         finally:
             compositor.ctx.release()
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.outputs.images import WRITERS, write_image
+from realtime.outputs.strips import Bands, write_image_bands
 from realtime.sources.frames import check_pattern, frame_fields, is_pattern
 from realtime.sources.images import PathLike, one_line
 
@@ -48,15 +49,23 @@ class SequenceWriter:
         """Whether frame k's file is there (complete, since files appear by rename)."""
         return self.frame_path(k).is_file()
 
-    def write(self, k: int, linear_rgb: np.ndarray) -> None:
-        """Write frame k (atomic)."""
+    def _make_folder(self) -> None:
         if not self._made_folder:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise InputError(f"{self.folder}: cannot create folder: {one_line(e)}") from e
             self._made_folder = True
+
+    def write(self, k: int, linear_rgb: np.ndarray) -> None:
+        """Write frame k (atomic)."""
+        self._make_folder()
         write_image(self.frame_path(k), linear_rgb)
+
+    def write_bands(self, k: int, size: tuple[int, int], bands: Bands) -> None:
+        """Write frame k given as bands of rows (a tiled render; atomic)."""
+        self._make_folder()
+        write_image_bands(self.frame_path(k), size, bands)
 
     def finish(self) -> None:
         """Nothing to do: every frame is complete when written."""
@@ -92,6 +101,10 @@ class ImageWriter:
     def write(self, k: int, linear_rgb: np.ndarray) -> None:
         """Write the image (atomic)."""
         write_image(self.path, linear_rgb)
+
+    def write_bands(self, k: int, size: tuple[int, int], bands: Bands) -> None:
+        """Write the image given as bands of rows (a tiled render; atomic)."""
+        write_image_bands(self.path, size, bands)
 
     def finish(self) -> None:
         """Nothing to do."""

@@ -25,6 +25,7 @@ from realtime.sources.images import (
     TIFF_EXTENSIONS,
     PathLike,
     check_file,
+    decode_srgb_integers,
     read_exr_channels,
     read_samples,
 )
@@ -44,6 +45,7 @@ EXR_DEPTH_CHANNELS = ("Z", "Y", "R")  # the first present is the depth, else the
 #            when the hole clearly looks like the nearer surface.
 FAR_PREFERENCE = 10.0
 COLOR_SIGMA = 0.1
+DEPTH_ROWS = 1024  # rows converted to metres at a time (bounds the float64 intermediates)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,20 @@ def _normalised_inverse(raw: np.ndarray) -> np.ndarray:
 
 
 def depth_to_metres(raw: np.ndarray, convention: DepthConvention) -> np.ndarray:
-    """Stored samples to float32 metres, NaN where invalid (no file checks here)."""
+    """Stored samples to float32 metres, NaN where invalid (no file checks here).
+
+    Converted DEPTH_ROWS at a time, except normalised inverse depth (stretched by
+    the whole map's range); every sample is converted on its own either way.
+    """
+    if convention.kind == "inverse" or len(raw) <= DEPTH_ROWS:
+        return _metres(raw, convention)
+    out = np.empty(raw.shape, dtype=np.float32)
+    for y in range(0, len(raw), DEPTH_ROWS):
+        out[y : y + DEPTH_ROWS] = _metres(raw[y : y + DEPTH_ROWS], convention)
+    return out
+
+
+def _metres(raw: np.ndarray, convention: DepthConvention) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if convention.kind == "metric":
             z = raw.astype(np.float64)
@@ -307,6 +322,8 @@ def fill_invalid_depth(depth: np.ndarray, color: np.ndarray | None = None) -> np
     guide = None
     if color is not None:
         color = np.asarray(color)
+        if color.dtype.kind == "u":  # sRGB samples (load_color's keep_integers)
+            color = decode_srgb_integers(color)
         if color.shape != (*z.shape, 3):
             raise ValueError(f"colour must be {z.shape[0]}x{z.shape[1]}x3, got {color.shape}")
         guide = np.sqrt(np.clip(color, 0.0, 1.0), dtype=np.float32)

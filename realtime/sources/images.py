@@ -237,7 +237,12 @@ def read_samples(path: PathLike) -> np.ndarray:
                 arr = _read_png16_color(p)
             else:
                 import imageio.v3 as iio
+                from PIL import Image
 
+                # Pillow's decompression-bomb guard (a warning past 89 MP, an error past
+                # 179 MP) would refuse the stills rackfocus renders in tiles; these are
+                # the user's own files.
+                Image.MAX_IMAGE_PIXELS = None
                 arr = np.asarray(iio.imread(p, plugin="pillow"))
         elif ext in TIFF_EXTENSIONS:
             arr = _read_tiff(p)
@@ -286,13 +291,17 @@ def _exr_color(p: Path) -> np.ndarray:
     raise InputError(f"{p}: EXR has no R, G, B (or Y) channels; it has {', '.join(channels)}")
 
 
-def load_color(path: PathLike) -> np.ndarray:
+def load_color(path: PathLike, keep_integers: bool = False) -> np.ndarray:
     """Load a colour image as float32 HxWx3 linear light, row 0 at the top.
 
     Integer samples are sRGB-encoded and decoded exactly; float samples (.exr,
     float TIFF, .npy, .pfm) are linear and kept as stored, above 1.0 included.
     Grey is repeated to three channels and alpha is dropped. A .npy must be
     HxWx3 (or HxWx4). NaN or infinite samples are an InputError.
+
+    With `keep_integers`, integer samples come back as stored (HxWx3 uint8 or
+    uint16, sRGB; `decode_srgb_integers` makes them linear): a quarter or half of
+    the memory, for frames rendered in tiles, which decode a window at a time.
     """
     p = check_file(path)
     ext = p.suffix.lower()
@@ -303,8 +312,10 @@ def load_color(path: PathLike) -> np.ndarray:
         if ext == ".npy" and (arr.ndim != 3 or arr.shape[2] not in (3, 4)):
             raise InputError(f"{p}: colour array has shape {arr.shape}, expected HxWx3")
         rgb = _to_rgb(arr, p)
-        if rgb.dtype.kind == "u":
-            rgb = decode_srgb_integers(rgb)
+        if rgb.dtype.kind == "u":  # every code decodes to a finite value
+            if keep_integers:
+                return np.ascontiguousarray(rgb)
+            return np.ascontiguousarray(decode_srgb_integers(rgb), dtype=np.float32)
         elif rgb.dtype.kind == "f":
             rgb = rgb.astype(np.float32)
         else:

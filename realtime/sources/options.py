@@ -204,22 +204,28 @@ def convention_from_args(args: argparse.Namespace) -> DepthConvention:
     return DepthConvention.metric()
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+def load_inputs(
+    args: argparse.Namespace, keep_integers: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Load (colour HxWx3 linear, depth HxW metres) as the options say; both all finite.
 
     Options are checked before any file is read. Sizes must match unless
     --resize-depth is given; holes in the depth are then filled, guided by the
-    colour (see fill_invalid_depth).
+    colour (see fill_invalid_depth). `keep_integers`: see load_color.
     """
     convention = convention_from_args(args)
-    return load_pair(args.rgb, args.depth, convention, args.resize_depth)
+    return load_pair(args.rgb, args.depth, convention, args.resize_depth, keep_integers)
 
 
 def load_pair(
-    rgb: str, depth: str, convention: DepthConvention, resize_depth: bool = False
+    rgb: str,
+    depth: str,
+    convention: DepthConvention,
+    resize_depth: bool = False,
+    keep_integers: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(colour HxWx3 linear, depth HxW metres, filled) of a still pair; see load_inputs."""
-    color = load_color(rgb)
+    color = load_color(rgb, keep_integers)
     z = load_depth(depth, convention)
     return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb))
 
