@@ -7,7 +7,8 @@ per frame at large sizes and the same for every pixel (it visits the whole
 largest disc everywhere), so it is drawn over a band of BRUTE_BAND of the
 rows through the middle of the frame, timed once, and its time scaled to the
 whole frame; its PSNR is taken over that band, next to the pipeline's over
-the same band.
+the same band. Rack smoothness (realtime/smoothness.py) renders a fixed rack
+with both and counts the pixel-steps whose second temporal difference jumps.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-quality", action="store_true", help="skip the per-scene quality table"
     )
+    parser.add_argument("--no-rack", action="store_true", help="skip the rack-smoothness measure")
     parser.set_defaults(run=run)
 
 
@@ -304,6 +306,7 @@ def run(args: argparse.Namespace) -> int:
         "in_focus": [],
         "conditioning": [],
         "quality": [],
+        "rack": None,
     }
     print(f"renderer: {report['renderer']}   scene: {SPEED_SCENE}   repeat: {args.repeat}")
     print(SPEED_HEADER)
@@ -339,6 +342,20 @@ def run(args: argparse.Namespace) -> int:
                 f"{row['brute_psnr']:>6.2f} {row['input_psnr']:>6.2f}",
                 flush=True,
             )
+    if not args.no_rack:
+        from realtime.smoothness import RACK_FRAMES, rack_smoothness
+
+        print(f"\nrack smoothness, {RACK_FRAMES} frames (share of pixel-steps that jump, p99.9):")
+        rack = rack_smoothness(ctx, tools["compositor"])
+        report["rack"] = rack
+        print(
+            f"{rack['input']:>5} {rack['width']}x{rack['height']} largest CoC "
+            f"{rack['largest_coc']:.1f}px: pipeline {rack['share_pct']:.3f}% "
+            f"({rack['p999']:.1f}/255), brute force {rack['brute_share_pct']:.3f}% "
+            f"({rack['brute_p999']:.1f}/255), ratio "
+            f"{rack['share_pct'] / max(rack['brute_share_pct'], 1e-9):.2f}",
+            flush=True,
+        )
     if args.json:
         try:
             args.json.write_text(json.dumps(report, indent=2) + "\n")

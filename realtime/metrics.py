@@ -7,6 +7,8 @@ dominated by HDR highlights and blind to errors in the shadows).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from realtime.sources.images import LUMA_WEIGHTS, linear_to_srgb
@@ -45,3 +47,33 @@ def ssim(image: np.ndarray, reference: np.ndarray) -> float:
     num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
     den = (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
     return float(np.mean(num / den))
+
+
+RACK_STEP_LIMIT = 3.0 / 255.0  # a second temporal difference above this reads as a pop
+
+
+def rack_jumps(frames: Iterable[np.ndarray], limit: float = RACK_STEP_LIMIT) -> dict[str, float]:
+    """How unevenly a rack's frames change: the share of pixel-steps that jump.
+
+    For each pixel and each frame k with neighbours k - 1 and k + 1, the second
+    temporal difference of display luma, |v[k+1] - 2 v[k] + v[k-1]|: zero while
+    a pixel changes at a steady rate (a linear rack moves every CoC at a steady
+    rate), large where a discrete choice flips between two frames. Returns the
+    share of those above `limit` (percent) and their 99.9th percentile (in
+    1/255ths of the display range).
+    """
+    luma = np.array(LUMA_WEIGHTS)
+    before: list[np.ndarray] = []
+    steps: list[np.ndarray] = []
+    for frame in frames:
+        now = display(frame) @ luma
+        if len(before) == 2:
+            steps.append(np.abs(now - 2.0 * before[1] + before[0]).astype(np.float32))
+        before = [*before[-1:], now]
+    if not steps:
+        raise ValueError("rack_jumps needs at least three frames")
+    all_steps = np.stack(steps)
+    return {
+        "share_pct": float((all_steps > limit).mean() * 100.0),
+        "p999": float(np.percentile(all_steps, 99.9) * 255.0),
+    }

@@ -6,13 +6,17 @@
 // only the code it needs.
 //
 // A half-res gather cannot draw blur smaller than a few pixels, so pixels
-// with |CoC| <= SLIGHT_COC are resolved here at full res, with the same
-// two-layer rules as gather.frag over every pixel within SLIGHT_COC / 2 (the
-// largest disc that can reach them from that class). Discs larger than that
-// come from the half-res layers: the foreground layer is laid over
-// everything; the background layer is what lies behind a pixel with larger
-// blur, upsampled bilaterally (bilinear weights times CoC similarity) so a
-// blurred background never bleeds over a sharp edge.
+// with small |CoC| are resolved here at full res, with the same two-layer
+// rules as gather.frag over every pixel within SLIGHT_COC / 2 (the largest
+// disc that can reach them from that class). Larger blur comes from the
+// half-res layers: the foreground layer is laid over everything; the
+// background layer is what lies behind a pixel with larger blur, upsampled
+// bilaterally (bilinear weights times CoC similarity) so a blurred
+// background never bleeds over a sharp edge. The two meet in a band, not at
+// a threshold: a pixel takes layer_share(coc) of its result from the layers
+// and the rest from the full-res resolve, and a near disc fg_share(coc) of
+// its coverage from the foreground layer and the rest from the resolve
+// (dof_common.glsl), so nothing pops as a rack moves CoCs across the band.
 #include "dof_common.glsl"
 
 uniform sampler2D prepared;    // Prepare: rgb linear, a = signed CoC
@@ -26,11 +30,12 @@ layout(location = 0) out vec4 result;  // Composite (realtime/passes/composite.p
 uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance
 
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
-// Slight-focus resolve at q: foreground (discs with FG_MIN < -CoC <= SLIGHT_COC)
-// over the normalised background, both with per-pixel disc coverage.
+// Slight-focus resolve at q: foreground (discs in front of the focal plane,
+// the share 1 - fg_share(CoC) the foreground layer leaves) over the
+// normalised background, both with per-pixel disc coverage.
 vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
     ivec2 last = textureSize(prepared, 0) - 1;
-    float centre_r = max(centre, 0.0) * 0.5;
+    float centre_r = hidden_reach(centre);
     vec4 fg = vec4(0.0);
     vec4 bg = vec4(0.0);
     float shape = aperture_area(1.0);  // hoisted out of the loop
@@ -38,41 +43,61 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
         vec3 tap = slight_taps[i];  // (x, y, distance), px
         ivec2 p = clamp(q + ivec2(tap.xy), ivec2(0), last);
         vec4 t = texelFetch(prepared, p, 0);
-        vec3 c = t.rgb;
         float k = t.a;
         float r = abs(k) * 0.5;
+        float density = 1.0 / max(shape * r * r, 1.0);
+        // in front of -FG_MIN a disc is foreground; from -LAYER_MIN_COC on, a
+        // growing share of it is in the half-res foreground layer instead
         bool front = k < -FG_MIN;
         float reach_r = (front || k <= centre) ? r : min(r, centre_r);
-        // discs larger than SLIGHT_COC are in the half-res layers instead
-        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(shape * r * r, 1.0)
-                * float(k >= -SLIGHT_COC);
-        fg += front ? vec4(c * w, w) : vec4(0.0);
-        bg += front ? vec4(0.0) : vec4(c * w, w);
+        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) * density;
+        fg += front ? vec4(t.rgb, 1.0) * (w * (1.0 - fg_share(k))) : vec4(0.0);
+        bg += front ? vec4(0.0) : vec4(t.rgb, 1.0) * w;
     }
-    vec3 behind = bg.a > 0.0 ? bg.rgb / bg.a : sharp;
+    vec3 behind = (bg.rgb + sharp * 1e-9) / (bg.a + 1e-9);
     float alpha = min(fg.a, 1.0);
     return fg.rgb / max(fg.a, 1.0) + (1.0 - alpha) * behind;
 }
 
 #endif
 
+// Background layer at q, upsampled bilaterally: bilinear weights times a
+// CoC similarity that is 1 within NARROW_COC plus a quarter of the pixel's
+// blur and falls off beyond. A tile whose CoCs vary less than that (the
+// NARROW flag, dilate.frag) gets exactly plain bilinear, which those tiles
+// use instead: the cheaper path gives the same result, so no tile pops when
+// its flag changes.
 vec3 upsampled_background(ivec2 q, float coc) {
     ivec2 half_last = textureSize(background, 0) - 1;
     vec2 pos = (vec2(q) + 0.5) * 0.5 - 0.5;  // in half-res texel centres
     vec2 base = floor(pos);
     vec2 f = pos - base;
+    float alike = NARROW_COC + 0.25 * abs(coc);
     vec3 sum = vec3(0.0);
     float total = 0.0;
     for (int i = 0; i < 4; ++i) {
         ivec2 o = ivec2(i & 1, i >> 1);
         vec4 b = texelFetch(background, clamp(ivec2(base) + o, ivec2(0), half_last), 0);
         vec2 lerp = mix(1.0 - f, f, vec2(o));
-        float similar = 1.0 / (1.0 + (b.a - coc) * (b.a - coc));
-        float w = lerp.x * lerp.y * similar + 1e-6;
+        float apart = max(abs(b.a - coc) - alike, 0.0);
+        float w = lerp.x * lerp.y / (1.0 + apart * apart) + 1e-6;
         sum += b.rgb * w;
         total += w;
     }
     return sum / total;
+}
+
+// What lies behind the foreground layer at q by the half-res layers.
+vec3 layers(ivec2 q, float coc, vec2 half_uv) {
+#if (TILE_FLAGS & FLAG_NARROW) != 0
+    vec3 behind = texture(background, half_uv).rgb;  // no edge nearby: plain bilinear
+#else
+    vec3 behind = upsampled_background(q, coc);
+#endif
+#if (TILE_FLAGS & FLAG_SPRITES) != 0
+    behind += texelFetch(sprites_bg, q, 0).rgb;
+#endif
+    return behind;
 }
 
 void main() {
@@ -84,24 +109,19 @@ void main() {
 #else
     float coc = here.a;
     vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0));
-    vec3 behind;
-    if (abs(coc) <= SLIGHT_COC) {
-#if (TILE_FLAGS & FLAG_SLIGHT) != 0
-        behind = slight_focus(q, coc, sharp);
-#else
-        behind = sharp;  // no slight blur around: this pixel is in focus
-#endif
-    } else {
-#if (TILE_FLAGS & FLAG_NARROW) != 0
-        behind = texture(background, half_uv).rgb;  // no edge nearby: plain bilinear
-#else
-        behind = upsampled_background(q, coc);
-#endif
-    }
     vec4 fg = texture(foreground, half_uv);
 #if (TILE_FLAGS & FLAG_SPRITES) != 0
-    behind += texelFetch(sprites_bg, q, 0).rgb;
     fg.rgb += texelFetch(sprites_fg, q, 0).rgb;
+#endif
+#if (TILE_FLAGS & FLAG_SLIGHT) != 0
+    float t = layer_share(coc);
+    vec3 behind = vec3(0.0);
+    if (t < 1.0) behind = slight_focus(q, coc, sharp) * (1.0 - t);
+    if (t > 0.0) behind += layers(q, coc, half_uv) * t;
+#else
+    // every CoC around lies beyond the band (layers only) or below FG_MIN,
+    // where the resolve returns the pixel itself and the layers are unused
+    vec3 behind = abs(coc) < FG_MIN ? sharp : layers(q, coc, half_uv);
 #endif
     result = vec4(fg.rgb + (1.0 - fg.a) * behind, 1.0);
 #endif

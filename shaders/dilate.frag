@@ -1,10 +1,13 @@
 // Dilate (tile resolution): the largest blur radius that can reach each tile.
 // A neighbour tile's blur reaches this tile when its radius exceeds the gap
-// between the two tiles. Foreground samples (CoC < -SLIGHT_COC) spread by their
-// own radius. A background sample spreads by its own radius only over pixels
-// farther than itself, so a neighbour's background counts only if it holds a
-// sample nearer than this tile's farthest pixel: a sharp tile beside a blurred
-// background needs no gather.
+// between the two tiles; it counts in full from there and phases in over the
+// REACH_RAMP px before, so a tile's radius (which sets its gather's kernel)
+// never jumps while a rack moves CoCs. Foreground discs spread by their own
+// radius. A background sample farther than a pixel reaches it only within
+// hidden_reach of that pixel (dof_common.glsl): its own blur radius, covered
+// by the tile's own range, or, for a pixel in front of the focal plane, far
+// more. So a neighbour's background counts only up to hidden_reach of this
+// tile's nearest CoC: a sharp tile beside a blurred background needs no gather.
 //
 // Flags (FLAG_* bits from realtime/passes/constants.py; composite.vert picks
 // a program by them) spare the composite work: SPRITES, a
@@ -13,6 +16,8 @@
 // smallest blur there (a plain bilinear upsample cannot smear a sharp edge:
 // at worst it mixes two blurs into each other by a pixel, invisible under
 // either); SLIGHT, some CoC there may lie in the slight-focus band.
+#include "dof_common.glsl"
+
 uniform sampler2D tiles;  // Tiles: (min signed CoC, max signed CoC, largest sprite |CoC|, 0)
 
 layout(location = 0) out vec4 reach;  // Dilate (realtime/passes/dilate.py)
@@ -23,6 +28,7 @@ void main() {
     vec2 own = texelFetch(tiles, tile, 0).xy;
     float fg = max(-own.x, 0.0) * 0.5;
     float bg = max(abs(own.x), abs(own.y)) * 0.5;
+    float hidden = hidden_reach(own.x);  // the farthest reach of a sample behind this tile
     float sprites = 0.0;
     float lo = own.x;
     float hi = own.y;
@@ -33,10 +39,11 @@ void main() {
             vec3 range = texelFetch(tiles, n, 0).xyz;
             float gap = float(TILE_SIZE) * length(max(abs(vec2(x, y)) - 1.0, 0.0));
             float fg_r = max(-range.x, 0.0) * 0.5;
-            if (range.x < -SLIGHT_COC && fg_r > gap) fg = max(fg, fg_r);
-            float bg_r = max(range.y, 0.0) * 0.5;
-            if (range.x < own.y && bg_r > gap) bg = max(bg, bg_r);
-            if (range.z * 0.5 > gap) sprites = 1.0;
+            fg = max(fg, fg_r * clamp((fg_r - gap) / REACH_RAMP + 1.0, 0.0, 1.0));
+            float bg_r = min(max(range.y, 0.0) * 0.5, hidden);
+            bg = max(bg, bg_r * clamp((bg_r - gap) / REACH_RAMP + 1.0, 0.0, 1.0));
+            // a sprite's anti-aliased rim reaches a px past its radius
+            if (range.z > 0.0 && range.z * 0.5 + 1.0 > gap) sprites = 1.0;
             if (max(abs(x), abs(y)) <= 1) {
                 lo = min(lo, range.x);
                 hi = max(hi, range.y);

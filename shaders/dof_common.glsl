@@ -47,3 +47,36 @@ float aperture_radius(vec2 dir) {
 bool copy_tile(vec2 reach_radii) {
     return max(reach_radii.x, reach_radii.y) < 0.5 * MIN_GATHER_COC;
 }
+
+// Continuity. A rack moves every CoC steadily, so every choice the chain makes
+// by CoC is a blend over a band, never a switch at a threshold (a switch pops
+// when a CoC crosses it). These weights are continuous in the CoC.
+
+// Share of a pixel's result taken from the half-res layers: 0 up to
+// LAYER_MIN_COC (the full-res slight-focus resolve alone), 1 from SLIGHT_COC.
+float layer_share(float coc) {
+    return smoothstep(LAYER_MIN_COC, SLIGHT_COC, abs(coc));
+}
+
+// Share of a disc in the half-res foreground layer: 0 for discs behind the
+// focal plane or nearly sharp, 1 from -SLIGHT_COC; the rest of a slightly
+// defocused near disc is drawn by the full-res slight-focus resolve.
+float fg_share(float coc) {
+    return smoothstep(LAYER_MIN_COC, SLIGHT_COC, -coc);
+}
+
+// How far a sample behind the pixel can reach it (full-res px). Behind the
+// focal plane a pixel's own surface hides what lies behind it beyond its own
+// blur radius; a pixel in front of it is a semi-transparent blurred layer
+// through which all that lies behind shows, so the reach grows without bound
+// (steeply, but continuously) once the pixel is nearer than -FG_MIN.
+float hidden_reach(float coc) {
+    return 0.5 * abs(coc) + max(-coc - FG_MIN, 0.0) * MAX_COC;
+}
+
+// Weight of the hole fill (background samples behind a foreground pixel,
+// each weighted by HOLE_WEIGHT within the pixel's own blur radius): phases in
+// over one px of CoC past -FG_MIN.
+float hole_share(float coc) {
+    return clamp(-coc - FG_MIN, 0.0, 1.0);
+}

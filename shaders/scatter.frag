@@ -1,7 +1,9 @@
 // Scatter (fragment stage): a flat, anti-aliased aperture-shaped disc at full
 // res, into the foreground or background sprite layer, with the gather's
 // depth rule: a highlight behind the pixel it lands on reaches it only within
-// that pixel's own blur radius.
+// hidden_reach of that pixel (its own blur radius behind the focal plane).
+// Sprites exist only for |CoC| >= SCATTER_MIN_COC = SLIGHT_COC, where a near
+// disc is wholly in the foreground layer (fg_share = 1).
 #include "dof_common.glsl"
 
 uniform sampler2D prepared;  // Prepare: a = signed CoC
@@ -17,7 +19,7 @@ void main() {
     float radius = abs(sprite.a) * 0.5;
     float dist = length(offset) / aperture_radius(-offset);
     float here = texelFetch(prepared, ivec2(gl_FragCoord.xy), 0).a;
-    float reach = (sprite.a <= here || here < -SLIGHT_COC) ? radius : min(radius, max(here, 0.0) * 0.5);
+    float reach = sprite.a <= here ? radius : min(radius, hidden_reach(here));
     // The sprite stands for a 2x2 block, so its edge ramps over two pixels
     // (the disc convolved with the block).
     float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);

@@ -3,7 +3,8 @@
 // Each half-res texel covers a 2x2 block of full-res pixels. It keeps the
 // CoC of the nearest pixel (a foreground may grow by a pixel, a background
 // never leaks over it) and averages only the colours of pixels at about that
-// depth, so no texel blends across a depth edge.
+// depth (weights fade from 1 to 0 between one and two tolerances, so a rack
+// never flips a pixel in or out), so no texel blends across a depth edge.
 //
 // Highlights: a sparse gather cannot draw the disc of one bright pixel (most
 // output pixels miss it between taps), so isolated peaks are scattered as
@@ -13,6 +14,8 @@
 // than HDR_MIN and than twice the darkest ring pixel, as on the slopes of a
 // small light (its excess over that darkest pixel is scattered). The rest
 // stays in the gathered colour. Interiors of large bright areas are neither.
+// Only blurred highlights are scattered, a share of the excess growing from
+// 0 at |CoC| = SCATTER_MIN_COC to all of it at SCATTER_FULL_COC.
 #include "dof_common.glsl"
 
 uniform sampler2D prepared;  // Prepare: rgb linear, a = signed CoC
@@ -36,14 +39,18 @@ void main() {
     vec3 sum = vec3(0.0);
     float count = 0.0;
     for (int i = 0; i < 4; ++i) {
-        float w = step(k[i] - nearest, tolerance);
+        // weight 1 up to the tolerance, fading to 0 at twice it (no pop as
+        // CoCs move through a rack)
+        float w = clamp(2.0 - (k[i] - nearest) / tolerance, 0.0, 1.0);
         sum += c[i] * w;
         count += w;
     }
     vec3 mean = sum / count;
 
     highlight = vec4(0.0, 0.0, 0.0, nearest);
-    if (abs(nearest) >= SCATTER_MIN_COC) {
+    // the share of a highlight scattered grows from SCATTER_MIN_COC to SCATTER_FULL_COC
+    float scattered = smoothstep(SCATTER_MIN_COC, SCATTER_FULL_COC, abs(nearest));
+    if (scattered > 0.0) {
         vec3 ring_sum = vec3(0.0);
         vec3 ring_min = vec3(1e30);
         for (int i = 0; i < 12; ++i) {
@@ -58,7 +65,7 @@ void main() {
         bool peak = luma > 2.0 * dot(ring_mean, LUMA) + HIGHLIGHT_MIN;
         bool hot = luma > HDR_MIN && 2.0 * dot(ring_min, LUMA) < luma;
         if (peak || hot) {
-            vec3 excess = max(mean - (hot ? min(mean, ring_min) : ring_mean), vec3(0.0));
+            vec3 excess = scattered * max(mean - (hot ? min(mean, ring_min) : ring_mean), vec3(0.0));
             highlight.rgb = excess;
             mean -= excess;
         }

@@ -24,6 +24,8 @@ from realtime.passes.constants import (
     HDR_MIN,
     HIGHLIGHT_MIN,
     NARROW_COC,
+    REACH_RAMP,
+    SCATTER_FULL_COC,
     SCATTER_MIN_COC,
     SLIGHT_COC,
     TILE_SIZE,
@@ -94,7 +96,8 @@ def setup_reference(prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     block = np.stack([at(dx, dy) for dy in (0, 1) for dx in (0, 1)])
     coc = block[..., 3]
     nearest = coc.min(axis=0)
-    keep = coc - nearest <= 1.0 + 0.25 * np.abs(nearest)
+    # weight 1 within the tolerance, fading to 0 at twice it
+    keep = np.clip(2.0 - (coc - nearest) / (1.0 + 0.25 * np.abs(nearest)), 0.0, 1.0)
     mean = (block[..., :3] * keep[..., None]).sum(axis=0) / keep.sum(axis=0)[..., None]
 
     ring = np.stack([at(dx, dy)[..., :3] for dx, dy in RING])
@@ -102,9 +105,11 @@ def setup_reference(prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     luma = mean @ LUMA
     peak = luma > 2.0 * (ring_mean @ LUMA) + HIGHLIGHT_MIN
     hot = (luma > HDR_MIN) & (2.0 * (ring_min @ LUMA) < luma)
-    split = (np.abs(nearest) >= SCATTER_MIN_COC) & (peak | hot)
+    u = np.clip((np.abs(nearest) - SCATTER_MIN_COC) / (SCATTER_FULL_COC - SCATTER_MIN_COC), 0, 1)
+    scattered = u * u * (3.0 - 2.0 * u)  # smoothstep: the share of a highlight scattered
+    split = (scattered > 0.0) & (peak | hot)
     floor = np.where(hot[..., None], np.minimum(mean, ring_min), ring_mean)
-    excess = np.where(split[..., None], np.maximum(mean - floor, 0.0), 0.0)
+    excess = np.where(split[..., None], scattered[..., None] * np.maximum(mean - floor, 0.0), 0.0)
     return np.dstack([mean - excess, nearest]), np.dstack([excess, nearest])
 
 
@@ -144,8 +149,11 @@ def test_setup_keeps_the_nearest_coc_and_averages_only_its_depth(
     # 1 + 0.25 * 3 = 1.75 keeps -1.25 (exactly at the limit) and drops both 2s.
     assert half[0, 1, 3] == -3.0
     np.testing.assert_allclose(half[0, 1, :3], (rgb[0, 2] + rgb[1, 2]) / 2, **COLOR_TOL)
-    # Texel (0, 1): -3, -1 / -2.5, -2.5; -1 lies 2 > 1.75 from the nearest and is dropped.
-    np.testing.assert_allclose(half[1, 0, :3], (rgb[2, 0] + rgb[3, 0] + rgb[3, 1]) / 3, **COLOR_TOL)
+    # Texel (0, 1): -3, -1 / -2.5, -2.5; -1 lies 2 from the nearest, past the tolerance 1.75:
+    # its weight has faded to 2 - 2 / 1.75 (0 at twice the tolerance).
+    w = 2.0 - 2.0 / 1.75
+    want = (rgb[2, 0] + rgb[3, 0] + rgb[3, 1] + w * rgb[2, 1]) / (3.0 + w)
+    np.testing.assert_allclose(half[1, 0, :3], want, **COLOR_TOL)
     # Texel (3, 2) lies past both edges: its four taps clamp to pixel (6, 4).
     assert half[2, 3, 3] == coc[4, 6]
     np.testing.assert_allclose(half[2, 3, :3], rgb[4, 6], **COLOR_TOL)
@@ -233,6 +241,16 @@ def test_tiles_hold_the_coc_range_and_largest_sprite(
 # --- dilate -----------------------------------------------------------------------------
 
 
+def hidden_reach(coc: float) -> float:
+    """dof_common.glsl's hidden_reach: how far a sample behind a pixel of this CoC reaches it."""
+    return 0.5 * abs(coc) + max(-coc - FG_MIN, 0.0) * MAX_COC
+
+
+def phased(radius: float, gap: float) -> float:
+    """A neighbour's radius as it counts: in full once it spans the gap, phased in before."""
+    return radius * min(max((radius - gap) / REACH_RAMP + 1.0, 0.0), 1.0)
+
+
 def dilate_reference(tiles: np.ndarray) -> np.ndarray:
     """dilate.frag in numpy: per tile (fg radius, bg radius, flags, 0)."""
     gh, gw = tiles.shape[:2]
@@ -240,7 +258,7 @@ def dilate_reference(tiles: np.ndarray) -> np.ndarray:
     out = np.zeros((gh, gw, 4))
     for ty in range(gh):
         for tx in range(gw):
-            own_lo, own_hi = tiles[ty, tx, :2]
+            own_lo, own_hi = (float(v) for v in tiles[ty, tx, :2])
             fg = max(-own_lo, 0.0) / 2
             bg = max(abs(own_lo), abs(own_hi)) / 2
             sprites, lo, hi = False, own_lo, own_hi
@@ -249,13 +267,11 @@ def dilate_reference(tiles: np.ndarray) -> np.ndarray:
                     ny, nx = ty + dy, tx + dx
                     if not (0 <= ny < gh and 0 <= nx < gw):
                         continue
-                    n_lo, n_hi, n_sprite = tiles[ny, nx, :3]
+                    n_lo, n_hi, n_sprite = (float(v) for v in tiles[ny, nx, :3])
                     gap = TILE_SIZE * math.hypot(max(abs(dx) - 1, 0), max(abs(dy) - 1, 0))
-                    if n_lo < -SLIGHT_COC and -n_lo / 2 > gap:
-                        fg = max(fg, -n_lo / 2)
-                    if n_lo < own_hi and max(n_hi, 0.0) / 2 > gap:
-                        bg = max(bg, n_hi / 2)
-                    sprites |= n_sprite / 2 > gap
+                    fg = max(fg, phased(max(-n_lo, 0.0) / 2, gap))
+                    bg = max(bg, phased(min(max(n_hi, 0.0) / 2, hidden_reach(own_lo)), gap))
+                    sprites |= n_sprite > 0 and n_sprite / 2 + 1 > gap
                     if max(abs(dx), abs(dy)) <= 1:
                         lo, hi = min(lo, n_lo), max(hi, n_hi)
             least_blur = min(abs(lo), abs(hi)) if lo > 0 or hi < 0 else 0.0
@@ -282,8 +298,10 @@ def run_dilate(passes: Passes, texture: MakeTexture, tiles: np.ndarray) -> np.nd
     dilate.run(texture(tiles))
     got = read(dilate)
     want = dilate_reference(tiles)
-    # Every input is a multiple of 1/4, so radii (halves of inputs) compare exactly.
-    np.testing.assert_array_equal(got, want)
+    # Radii are halves of the inputs, scaled by the phase-in ramp (one float32 rounding or
+    # two); flags compare exactly.
+    np.testing.assert_allclose(got[..., :2], want[..., :2], rtol=1e-6)
+    np.testing.assert_array_equal(got[..., 2:], want[..., 2:])
     return got
 
 
@@ -293,9 +311,9 @@ def test_dilate_spreads_blur_to_the_tiles_it_reaches(passes: Passes, texture: Ma
         {
             (0, 1): (-40.0, 0.5, 0.0),  # foreground, radius 20 px
             (4, 1): (2.0, 50.0, 0.0),  # background radius 25 px; its nearest CoC is 2
-            (3, 1): (1.0, 10.0, 0.0),  # farthest CoC 10 > 2: the background beside reaches it
-            (2, 0): (0.0, 6.0, 0.0),  # likewise (6 > 2), two tiles over: 16 px gap < 25 px
-            (4, 3): (-3.0, 0.5, 0.0),  # slight foreground: does not spread
+            (3, 1): (1.0, 10.0, 0.0),  # behind focus up to 10: farther samples reach within 5
+            (3, 0): (-6.0, 0.5, 0.0),  # holds a pixel in front of focus: all behind shows
+            (4, 3): (-3.0, 0.5, 0.0),  # slight foreground: spreads 1.5 px, into its neighbours
             (2, 3): (0.0, 0.5, 20.0),  # a sprite of radius 10 px
         }
     )
@@ -303,22 +321,29 @@ def test_dilate_spreads_blur_to_the_tiles_it_reaches(passes: Passes, texture: Ma
     fg, bg, flags = got[..., 0], got[..., 1], got[..., 2].astype(int)
 
     # The foreground reaches every tile one tile over (gap 0) and two tiles straight over
-    # (gap 16 px < 20), not two tiles diagonally (16 * sqrt 2 = 22.6 px) nor three over.
-    np.testing.assert_array_equal(
+    # (gap 16 px < 20) in full; two tiles diagonally (16 sqrt 2 = 22.6 px, beyond its reach
+    # by 2.6 px of the REACH_RAMP of 8) it phases in: 20 * (1 - 2.6 / 8); three over, not.
+    diagonal = 20.0 * (1.0 - (16.0 * math.sqrt(2.0) - 20.0) / REACH_RAMP)
+    np.testing.assert_allclose(
         fg,
         [
-            [20, 20, 20, 0, 0],
-            [20, 20, 20, 0, 0],
-            [20, 20, 20, 0, 0],
-            [20, 20, 0, 0, 1.5],
+            [20, 20, 20, 3, 3],
+            [20, 20, 20, 3, 3],
+            [20, 20, 20, 1.5, 1.5],
+            [20, 20, diagonal, 1.5, 1.5],
         ],
+        rtol=1e-6,
     )
-    assert bg[1, 3] == 25.0  # holds a pixel (10) farther than the background's nearest (2)
-    assert bg[0, 2] == 25.0  # likewise, two tiles over
-    assert bg[2, 4] == 0.25  # in focus (farthest 0.5 < 2): a blurred background stays behind
+    assert bg[1, 4] == 25.0  # its own farthest
+    # Samples behind a pixel reach it only within its own radius (5 for the farthest, 10):
+    # the 50 beside does not widen this tile's gather.
+    assert bg[1, 3] == 5.0
+    assert bg[0, 3] == 25.0  # but through a pixel in front of focus every background shows
+    assert bg[3, 4] == 25.0  # likewise (-3, two tiles straight down: 16 px gap < 25 px)
+    assert bg[2, 1] == 0.25  # in focus: a blurred background stays behind
     sprites = (flags & FLAG_SPRITES) > 0
     np.testing.assert_array_equal(sprites[2:, 1:4], True)  # one tile around the sprite
-    assert sprites.sum() == 6  # 10 px does not cross a 16 px gap
+    assert sprites.sum() == 6  # 10 px (and its 1 px rim) does not cross a 16 px gap
 
 
 def test_dilate_flags_narrow_and_slight_tiles(passes: Passes, texture: MakeTexture) -> None:

@@ -15,15 +15,18 @@ from realtime.sources.images import LUMA_WEIGHTS
 TILE_SIZE = 16  # full-res pixels per tile side
 HALF_TILE = TILE_SIZE // 2  # half-res texels per tile side
 FG_MIN = 1.0  # |CoC| (px) a pixel in front of focus needs to count as foreground
-SLIGHT_COC = 4.0  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
+SLIGHT_COC = 4.6  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
+LAYER_MIN_COC = 3.4  # |CoC| (px) from which the half-res layers blend in (fully at SLIGHT_COC)
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 4  # most rings the gather kernel uses
-SCATTER_MIN_COC = 4.0  # |CoC| (px) from which isolated highlights are scattered as sprites
+SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend into sprites
+SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
 NARROW_COC = 1.0  # CoC spread (px) below which tiles upsample the background bilinearly
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
 HOLE_WEIGHT = 1e-3  # weight of every background sample behind a foreground pixel (hole fill)
+REACH_RAMP = 8.0  # px before a neighbour tile's blur reaches a tile over which its radius phases in
 
 
 # Tile flags written by the dilate pass (bits of an integer stored as float).
@@ -83,8 +86,11 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "HOLE_WEIGHT": HOLE_WEIGHT,
         "DILATE_TILES": dilate_tiles(max_coc_px),
         "SLIGHT_COC": SLIGHT_COC,
+        "LAYER_MIN_COC": LAYER_MIN_COC,
         "SLIGHT_TAPS": len(slight_offsets()),
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
+        "SCATTER_FULL_COC": SCATTER_FULL_COC,
+        "REACH_RAMP": REACH_RAMP,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,
         "NARROW_COC": NARROW_COC,

@@ -11,7 +11,7 @@ from realtime.passes.kernel import ring_kernel
 class Gather(FullscreenPass):
     """Two RGBA32F half-res targets.
 
-    0 (foreground): rgb premultiplied, a = coverage (discs with CoC < -SLIGHT_COC);
+    0 (foreground): rgb premultiplied, a = coverage (the share fg_share(CoC) of near discs);
     1 (background): rgb normalised, a = centre signed CoC (for the upsample).
     """
 

@@ -10,7 +10,7 @@ from realtime.passes.base import FullscreenPass
 class Scatter(FullscreenPass):
     """Two RGBA32F full-res targets, additive: rgb sprite light per px, a = 0.
 
-    0: sprites in front of the focal plane (CoC < -SLIGHT_COC); 1: the others.
+    0: sprites in front of the focal plane (CoC <= -SCATTER_MIN_COC); 1: the others.
 
     One point per tile; the geometry stage turns the highlights the setup
     pass split off into point sprites.
