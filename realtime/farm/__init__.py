@@ -6,7 +6,7 @@ cluster (optional extra `rackfocus[farm]`; Ray is imported only here, only when 
     --ray HOST:PORT       a cluster's head node; ray://HOST:PORT through Ray Client
     --chunk-frames N      frames per task (default: CHUNKS_PER_WORKER chunks per worker)
 
-The driver checks every option and opens the inputs (`render.open_clip`, as a
+The driver checks every option and opens the inputs (`clip.open_clip`, as a
 local render does) before any task starts, then submits one Ray task per chunk
 (`chunk.render_chunk`) and follows them with one progress bar fed by the job's
 tally actor. Chunks write image sequences under their final names; video
@@ -55,9 +55,9 @@ def run_farm(args: argparse.Namespace) -> int:
         import ray  # noqa: F401
     except ImportError:
         raise InputError("--ray needs Ray: pip install 'rackfocus[farm]'") from None
+    from realtime.clip import SIGTERM_EXIT, Terminated, open_clip, stop_on_sigterm
     from realtime.farm.codes import CodeFrames, encode_video, frames_folder
     from realtime.outputs.video import VideoWriter
-    from realtime.render import SIGTERM_EXIT, Terminated, _stop_on_sigterm, open_clip
 
     chunk_frames = parse_chunk_frames(args.chunk_frames) if args.chunk_frames else None
     # Every option checked and the inputs opened here, before any worker starts. --resume
@@ -79,7 +79,7 @@ def run_farm(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             if show:
                 sys.stderr.write(f"rackfocus: encoding {len(frames)} frames into {clip.output}\n")
-            with _stop_on_sigterm():
+            with stop_on_sigterm():
                 encode_video(video, CodeFrames(folder, video.codec.bits), frames)
             wall_s += time.perf_counter() - t0
     except Terminated:
@@ -231,7 +231,7 @@ def _follow(
     import ray
     from ray.exceptions import RayError, RayTaskError
 
-    from realtime.render import Terminated
+    from realtime.clip import Terminated
 
     results: list[ChunkResult] = []
     failures: list[str] = []

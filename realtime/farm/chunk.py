@@ -3,7 +3,7 @@
 `render_chunk` gets the command's options (plain values, never open files or GL
 objects) and renders frames A..B exactly as a local `--frames A-B` render does:
 it opens its own EGL context, opens the inputs itself (a video decodes up to A,
-sequentially), plans the clip with the same code (`render.open_clip`) and runs
+sequentially), plans the clip with the same code (`clip.open_clip`) and runs
 `batch.render_frames` into the output under the final frame names. Frames
 finished earlier in the job (by a worker that then died) are skipped, as
 `--resume` skips files that exist, so a retried chunk renders only the rest.
@@ -168,10 +168,10 @@ def _render(
     worker: str,
 ) -> BatchStats:
     from realtime.batch import render_frames
+    from realtime.clip import open_clip
     from realtime.farm.codes import CodeFrames
     from realtime.outputs.video import VideoWriter
     from realtime.pipeline import Compositor
-    from realtime.render import open_clip
     from realtime.sources.images import one_line
 
     try:
