@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -22,6 +21,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from xvfb_server import xvfb_display
 
 from realtime.cues import cue_text, load_cues
 from realtime.errors import InputError
@@ -54,28 +54,8 @@ CLIP_LENS = Lens(focus_m=MID_M, f_number=1.4)
 @pytest.fixture(scope="session")
 def display() -> Iterator[str]:
     """A private Xvfb server for the session; its DISPLAY string (e.g. ':3')."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb not found: install it (Debian: apt-get install xvfb xauth)")
-    read_fd, write_fd = os.pipe()  # Xvfb writes the display number it picked (-displayfd)
-    proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"]
-        + ["-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number.isdigit():
-        proc.kill()
-        pytest.fail(f"Xvfb did not start (exit code {proc.poll()})")
-    try:
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with xvfb_display(SCREEN) as name:
+        yield name
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+from xvfb_server import xvfb_display
 
 from realtime.errors import InputError
 from realtime.focus import dioptre_lerp, pick_depth
@@ -68,29 +69,9 @@ STATUS = ("focus", "fnumber", "cue", "fps", "source", "paused", "received", "ign
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
-    """A private Xvfb server for this module; its DISPLAY string."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb not found: install it (Debian: apt-get install xvfb xauth)")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"]
-        + ["-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    if not number.isdigit():
-        proc.kill()
-        pytest.fail(f"Xvfb did not start (exit code {proc.poll()})")
-    try:
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """A private Xvfb server for the module; its DISPLAY string (e.g. ':3')."""
+    with xvfb_display(SCREEN) as name:
+        yield name
 
 
 def scene_pair(flip: bool = False) -> tuple[np.ndarray, np.ndarray]:
