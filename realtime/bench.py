@@ -25,7 +25,7 @@ from realtime.errors import InputError
 from realtime.options import parse_size
 
 SIZES = ((960, 540), (1920, 1080), (3840, 2160))
-MAX_COCS = (8.0, 32.0, 64.0)
+MAX_COCS = (8.0, 32.0, 64.0, 128.0, 250.0)
 SPEED_SCENE = "demo"  # the scene the speed cases render, scaled to each size
 QUALITY_SIZE = (960, 540)  # size of the per-scene quality table
 GT_SAMPLES = 256  # aperture samples of the accumulation-buffer ground truth
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         type=float,
         metavar="PX",
-        help="largest CoC diameter (repeatable; default 8, 32, 64)",
+        help="largest CoC diameter (repeatable; default 8, 32, 64, 128, 250)",
     )
     parser.add_argument(
         "--repeat", type=int, default=5, metavar="K", help="timed runs per case (default 5)"
@@ -171,7 +171,7 @@ def in_focus_case(
     color = rng.random((h, w, 3), dtype=np.float32)
     depth = np.full((h, w), 3.0, np.float32)
     lens = Lens(focus_m=3.0)
-    comp, floor = tools["compositor"], tools["floor"](lens.max_coc_px)
+    comp, floor = tools["compositor"], tools["floor"](lens.clamp_px)
     color_tex, depth_tex = comp.upload(color, depth)
     return {
         "width": w,
@@ -201,7 +201,7 @@ def conditioning_case(
     color = rng.random((h, w, 3), dtype=np.float32)
     depth = (2.0 + 0.02 * rng.standard_normal((h, w))).astype(np.float32)
     depth[rng.random((h, w)) < 0.05] = np.nan  # sensor holes
-    comp, floor = tools["compositor"], tools["floor"](Lens().max_coc_px)
+    comp, floor = tools["compositor"], tools["floor"](Lens().clamp_px)
     color_tex, depth_tex = comp.upload(color, depth)
     conditioner = DepthConditioner(ctx)
     frame = [0]
@@ -226,6 +226,10 @@ def conditioning_case(
 def quality_table(
     ctx: Any, tools: dict[str, Any], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
+    import math
+
+    import numpy as np
+
     from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
     from realtime.metrics import psnr, ssim
     from realtime.pipeline import read_rgb
@@ -237,7 +241,8 @@ def quality_table(
         color, depth = render_rgbd(ctx, scene, scene.lens, w, h)
         truth = render_ground_truth(ctx, scene, scene.lens, w, h, samples=args.samples)
         out = tools["compositor"].render(color, depth, scene.lens)
-        brute = tools["brute"](scene.lens.max_coc_px)
+        # brute force visits a square of its clamp's size: the scene's own largest blur
+        brute = tools["brute"](float(math.ceil(np.abs(scene.lens.coc_px(depth, w)).max())))
         brute_out = read_rgb(brute.run(*tools["compositor"].upload(color, depth), scene.lens))
         rows.append(
             {
@@ -276,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
 
     from realtime.baselines import BruteForce, Floor
     from realtime.gl.context import create_offscreen_context, renderer_name
+    from realtime.lens import MAX_COC_LIMIT_PX
     from realtime.passes.constants import shader_defines
     from realtime.pipeline import Compositor
 
@@ -284,8 +290,8 @@ def run(args: argparse.Namespace) -> int:
     if args.samples < 1:
         raise InputError(f"--samples must be at least 1, got {args.samples}")
     for m in args.max_coc or ():
-        if not 1.0 <= m <= 250.0:
-            raise InputError(f"--max-coc must be within 1..250 px, got {m}")
+        if not 1.0 <= m <= MAX_COC_LIMIT_PX:
+            raise InputError(f"--max-coc must be within 1..{MAX_COC_LIMIT_PX:g} px, got {m}")
     ctx = create_offscreen_context()
 
     @cache
