@@ -43,3 +43,27 @@ def test_highlights_stay_bright(ctx, compositor) -> None:
     out = compositor.render(color, depth, scene.lens)
     assert out.sum() == pytest.approx(color.sum(), rel=0.02)
     assert out.max() == pytest.approx(truth.max(), rel=0.15)
+
+
+def test_large_blur_matches_brute_force(ctx, compositor) -> None:
+    """The demo scene at a quarter of 960x540 with blur up to 64 px: the same blur, relative
+    to the frame, as 250 px at 960x540. Against the ground truth the pyramid gather holds
+    brute force's PSNR (measured: 32.49 dB, brute force 32.21; the chain before it, a
+    sparse gather of the half-res texels, 31.54)."""
+    from realtime.baselines import BruteForce
+    from realtime.bench import lens_for_max_coc
+    from realtime.passes.constants import shader_defines
+    from realtime.pipeline import read_rgb
+
+    scene = SCENES["demo"]()
+    width, height = WIDTH // 4, HEIGHT // 4
+    color, depth = render_rgbd(ctx, scene, scene.lens, width, height)
+    lens = lens_for_max_coc(scene.lens, depth, 64.0)
+    truth = render_ground_truth(ctx, scene, lens, width, height, samples=SAMPLES)
+    out = compositor.render(color, depth, lens)
+    brute = BruteForce(ctx, shader_defines(64.0))
+    try:
+        reference = read_rgb(brute.run(*compositor.upload(color, depth), lens))
+    finally:
+        brute.release()
+    assert psnr(out, truth) >= psnr(reference, truth) - 0.25
