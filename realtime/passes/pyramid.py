@@ -7,7 +7,12 @@ import math
 import moderngl
 
 from realtime.passes.base import FullscreenPass, Size
-from realtime.passes.constants import KERNEL_RINGS, PYRAMID_LEVELS, RING_SPACING
+from realtime.passes.constants import (
+    BACKGROUND_LEVEL_ROUND,
+    KERNEL_RINGS,
+    PYRAMID_LEVELS,
+    RING_SPACING,
+)
 
 
 def level_sizes(size: Size, levels: int = PYRAMID_LEVELS) -> list[Size]:
@@ -23,10 +28,10 @@ def level_sizes(size: Size, levels: int = PYRAMID_LEVELS) -> list[Size]:
 
 def levels_needed(largest_coc_px: float) -> int:
     """Pyramid levels a gather over blur up to `largest_coc_px` reads: gather.frag's
-    kernel_for at the largest radius, rounding up (its background kernel rounds to the
-    nearest level, its foreground's down)."""
+    kernel_for at the largest radius, its background's rounding (BACKGROUND_LEVEL_ROUND)."""
     spacing = max(RING_SPACING, 0.5 * largest_coc_px / KERNEL_RINGS)
-    return min(PYRAMID_LEVELS, math.floor(math.log2(spacing / RING_SPACING) + 0.5))
+    level = math.floor(math.log2(spacing / RING_SPACING) + BACKGROUND_LEVEL_ROUND)
+    return min(PYRAMID_LEVELS, level)
 
 
 class Pyramid(FullscreenPass):
