@@ -5,7 +5,8 @@ is the median of `--repeat` runs after one warm-up run, all in one process so
 that ratios compare like with like. The brute-force reference costs seconds
 per frame at large sizes and the same for every pixel (it visits the whole
 largest disc everywhere), so it is drawn over a band of BRUTE_BAND of the
-rows through the middle of the frame, timed once, and its time scaled to the
+rows through the middle of the frame (fewer where that would take more than
+BRUTE_TAPS taps: large blur at large sizes), timed once, and its time scaled to the
 whole frame; its PSNR is taken over that band, next to the pipeline's over
 the same band. Rack smoothness (realtime/smoothness.py) renders a fixed rack
 with both and counts the pixel-steps whose second temporal difference jumps.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -25,11 +27,12 @@ from realtime.errors import InputError
 from realtime.options import parse_size
 
 SIZES = ((960, 540), (1920, 1080), (3840, 2160))
-MAX_COCS = (8.0, 32.0, 64.0)
+MAX_COCS = (8.0, 32.0, 64.0, 128.0, 250.0)
 SPEED_SCENE = "demo"  # the scene the speed cases render, scaled to each size
 QUALITY_SIZE = (960, 540)  # size of the per-scene quality table
 GT_SAMPLES = 256  # aperture samples of the accumulation-buffer ground truth
 BRUTE_BAND = 0.25  # share of the rows the brute-force reference is drawn over
+BRUTE_TAPS = 1.5e10  # at most this many brute-force taps per case (minutes on llvmpipe)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         type=float,
         metavar="PX",
-        help="largest CoC diameter (repeatable; default 8, 32, 64)",
+        help="largest CoC diameter (repeatable; default 8, 32, 64, 128, 250)",
     )
     parser.add_argument(
         "--repeat", type=int, default=5, metavar="K", help="timed runs per case (default 5)"
@@ -131,7 +134,8 @@ def speed_case(
     floor_ms = median_ms(ctx, lambda: floor.run(color_tex, depth_tex, lens), args.repeat)
     passes = pass_ms(ctx, comp, color_tex, depth_tex, lens, args.repeat)
     out = read_rgb(comp.render_textures(color_tex, depth_tex, lens))
-    band_rows = max(1, round(h * BRUTE_BAND))
+    taps_per_row = w * (2 * math.ceil(max_coc / 2) + 1) ** 2
+    band_rows = min(h, max(16, min(round(h * BRUTE_BAND), round(BRUTE_TAPS / taps_per_row))))
     first = (h - band_rows) // 2
     band = slice(first, first + band_rows)  # texture rows = image rows (top first)
     brute.run(color_tex, depth_tex, lens, rows=(first, 1))  # llvmpipe compiles on first draw
@@ -150,6 +154,7 @@ def speed_case(
         "pipeline_ms": round(pipeline_ms, 2),
         "floor_ms": round(floor_ms, 2),
         "brute_ms": round(band_ms * h / band_rows, 2),
+        "band_rows": band_rows,
         "psnr": round(psnr(out, truth), 2),
         "band_psnr": round(psnr(out[band], truth[band]), 2),
         "brute_psnr": round(psnr(brute_out[band], truth[band]), 2),
@@ -171,7 +176,7 @@ def in_focus_case(
     color = rng.random((h, w, 3), dtype=np.float32)
     depth = np.full((h, w), 3.0, np.float32)
     lens = Lens(focus_m=3.0)
-    comp, floor = tools["compositor"], tools["floor"](lens.max_coc_px)
+    comp, floor = tools["compositor"], tools["floor"](lens.clamp_px)
     color_tex, depth_tex = comp.upload(color, depth)
     return {
         "width": w,
@@ -201,7 +206,7 @@ def conditioning_case(
     color = rng.random((h, w, 3), dtype=np.float32)
     depth = (2.0 + 0.02 * rng.standard_normal((h, w))).astype(np.float32)
     depth[rng.random((h, w)) < 0.05] = np.nan  # sensor holes
-    comp, floor = tools["compositor"], tools["floor"](Lens().max_coc_px)
+    comp, floor = tools["compositor"], tools["floor"](Lens().clamp_px)
     color_tex, depth_tex = comp.upload(color, depth)
     conditioner = DepthConditioner(ctx)
     frame = [0]
@@ -226,6 +231,8 @@ def conditioning_case(
 def quality_table(
     ctx: Any, tools: dict[str, Any], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
+    import numpy as np
+
     from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
     from realtime.metrics import psnr, ssim
     from realtime.pipeline import read_rgb
@@ -237,7 +244,8 @@ def quality_table(
         color, depth = render_rgbd(ctx, scene, scene.lens, w, h)
         truth = render_ground_truth(ctx, scene, scene.lens, w, h, samples=args.samples)
         out = tools["compositor"].render(color, depth, scene.lens)
-        brute = tools["brute"](scene.lens.max_coc_px)
+        # brute force visits a square of its clamp's size: the scene's own largest blur
+        brute = tools["brute"](float(math.ceil(np.abs(scene.lens.coc_px(depth, w)).max())))
         brute_out = read_rgb(brute.run(*tools["compositor"].upload(color, depth), scene.lens))
         rows.append(
             {
@@ -276,6 +284,7 @@ def run(args: argparse.Namespace) -> int:
 
     from realtime.baselines import BruteForce, Floor
     from realtime.gl.context import create_offscreen_context, renderer_name
+    from realtime.lens import MAX_COC_LIMIT_PX
     from realtime.passes.constants import shader_defines
     from realtime.pipeline import Compositor
 
@@ -284,8 +293,8 @@ def run(args: argparse.Namespace) -> int:
     if args.samples < 1:
         raise InputError(f"--samples must be at least 1, got {args.samples}")
     for m in args.max_coc or ():
-        if not 1.0 <= m <= 250.0:
-            raise InputError(f"--max-coc must be within 1..250 px, got {m}")
+        if not 1.0 <= m <= MAX_COC_LIMIT_PX:
+            raise InputError(f"--max-coc must be within 1..{MAX_COC_LIMIT_PX:g} px, got {m}")
     ctx = create_offscreen_context()
 
     @cache

@@ -29,6 +29,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.focus import BREATHING_OFF, breathing_scale
 from realtime.lens import Lens
+from realtime.pipeline import depth_range
 from realtime.sources.images import decode_srgb_integers
 from realtime.tiling import TiledComposite, Tiling, max_side_px
 
@@ -246,7 +247,9 @@ class FrameLoop:
             return self.compose(k, lens)
         assert self.tiling is not None
         width, height = self.image_size
-        plan = self.tiling.plan(width, height, lens.max_coc_px)
+        # padding for the frame's own largest blur, not the chain's limit
+        blur = lens.largest_coc_px(depth_range(self.frame[1]), width)
+        plan = self.tiling.plan(width, height, min(lens.clamp_px, blur))
         self.composites += 1
         return TiledComposite(self.compositor, *self.frame, lens, plan, self.times)
 

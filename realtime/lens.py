@@ -25,6 +25,7 @@ import numpy as np
 from realtime.errors import InputError
 
 MM_PER_M = 1000.0
+MAX_COC_LIMIT_PX = 500.0  # the largest CoC diameter the pass chain draws (its cost bound), px
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Lens:
     sensor_width_mm: float = 36.0  # width of the sensor the image spans
     focus_m: float = 2.0  # distance to the focal plane, metres
     artistic_blur_px: float | None = None  # if set: CoC diameter at infinity, lens ignored
-    max_coc_px: float = 64.0  # CoC diameters are clamped to this (cost bound)
+    max_coc_px: float | None = None  # clamp CoC diameters to this; None: the lens's own blur
     blades: int = 0  # aperture blades; 0 = circular
     blade_rotation_deg: float = 0.0  # rotation of a bladed aperture
 
@@ -54,7 +55,7 @@ class Lens:
             )
         if self.artistic_blur_px is not None and not self.artistic_blur_px >= 0:
             raise InputError(f"artistic blur must be >= 0 px, got {self.artistic_blur_px}")
-        if not self.max_coc_px > 0:
+        if self.max_coc_px is not None and not self.max_coc_px > 0:
             raise InputError(f"max CoC must be positive, got {self.max_coc_px} px")
         if self.blades != 0 and not 3 <= self.blades <= 16:
             raise InputError(f"blades must be 0 (circular) or 3..16, got {self.blades}")
@@ -83,11 +84,28 @@ class Lens:
         k = self.coc_constant_px(image_width)
         return -k, k / self.focus_m
 
+    @property
+    def clamp_px(self) -> float:
+        """The clamp the pass chain draws with: max_coc_px, at most MAX_COC_LIMIT_PX."""
+        if self.max_coc_px is None:
+            return MAX_COC_LIMIT_PX
+        return min(self.max_coc_px, MAX_COC_LIMIT_PX)
+
     def coc_px(self, depth_m: np.ndarray | float, image_width: int) -> np.ndarray:
-        """Signed CoC diameter in pixels (< 0 in front of the focal plane), clamped."""
+        """Signed CoC diameter in pixels (< 0 in front of the focal plane), clamped to
+        max_coc_px if one is set."""
         scale, bias = self.coc_scale_bias(image_width)
         coc = bias + scale / np.asarray(depth_m, dtype=np.float64)
+        if self.max_coc_px is None:
+            return coc
         return np.clip(coc, -self.max_coc_px, self.max_coc_px)
+
+    def largest_coc_px(self, depth_range_m: tuple[float, float], image_width: int) -> float:
+        """The largest |CoC| (px, unclamped) over depths in [near, far] (far may be inf):
+        the CoC is monotonic in depth, so at one of the two ends."""
+        scale, bias = self.coc_scale_bias(image_width)
+        near, far = depth_range_m
+        return max(abs(bias + scale / near), abs(bias + scale / far))
 
     def with_focus(self, focus_m: float) -> Lens:
         """The same lens focused at another distance."""

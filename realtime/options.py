@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
-from realtime.lens import Lens
+from realtime.lens import MAX_COC_LIMIT_PX, Lens
 
 if TYPE_CHECKING:
     from realtime.tiling import TileOptions
@@ -47,9 +47,9 @@ def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = F
     add(
         "--max-coc",
         type=float,
-        default=64.0,
         metavar="PX",
-        help="clamp CoC diameters to this (default 64)",
+        help="clamp CoC diameters to this (default: none, the lens's own blur, up to "
+        f"{MAX_COC_LIMIT_PX:g}); a clamp that cuts the blur is reported on stderr",
     )
     add(
         "--blades",

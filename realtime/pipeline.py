@@ -1,4 +1,5 @@
-"""The depth-of-field pass chain: prepare, setup, tiles, dilate, gather + scatter, composite.
+"""The depth-of-field pass chain: prepare, setup, tiles, dilate, pyramid, gather + scatter,
+composite.
 
 `Compositor` renders numpy arrays (`render`) or GPU textures
 (`render_textures`, used by the live preview without a CPU round trip).
@@ -9,19 +10,21 @@ order as numpy; only a pass that draws to a window flips.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import moderngl
 import numpy as np
 
 from realtime.gl.context import create_offscreen_context, make_current
-from realtime.lens import Lens
+from realtime.lens import MAX_COC_LIMIT_PX, Lens
 from realtime.passes.base import FullscreenPass
 from realtime.passes.composite import Composite
-from realtime.passes.constants import shader_defines
+from realtime.passes.constants import dilate_tiles, shader_defines
 from realtime.passes.dilate import Dilate
 from realtime.passes.gather import Gather
 from realtime.passes.prepare import Prepare
+from realtime.passes.pyramid import Pyramid, levels_needed
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
@@ -34,6 +37,11 @@ class Compositor:
         self.ctx = ctx if ctx is not None else create_offscreen_context()
         self.max_coc: float | None = None
         self._inputs: tuple[moderngl.Texture, moderngl.Texture] | None = None
+        # nearest and farthest depth of the last upload (m; far is inf where depth is
+        # missing, which counts as far away); None for textures made elsewhere
+        self.depth_range: tuple[float, float] | None = None
+        self.notify: Callable[[str], None] = _stderr_line  # the clamp notice, once
+        self._clamp_noted = False
 
     def _build(self, max_coc: float) -> None:
         """Compile the passes for a CoC clamp (the clamp sets loop bounds)."""
@@ -45,6 +53,7 @@ class Compositor:
         defines = shader_defines(max_coc)
         self.prepare = Prepare(self.ctx, defines)
         self.setup = Setup(self.ctx, defines)
+        self.pyramid = Pyramid(self.ctx, defines)
         self.tiles = Tiles(self.ctx, defines)
         self.dilate = Dilate(self.ctx, defines)
         self.gather = Gather(self.ctx, defines)
@@ -57,6 +66,7 @@ class Compositor:
         return [
             self.prepare,
             self.setup,
+            self.pyramid,
             self.tiles,
             self.dilate,
             self.gather,
@@ -83,7 +93,25 @@ class Compositor:
             self._inputs = (color_tex, depth_tex)
         self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32).tobytes())
         self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32).tobytes())
+        self.depth_range = depth_range(depth)
         return self._inputs
+
+    def largest_coc(self, lens: Lens, width: int) -> float | None:
+        """The lens's largest |CoC| (px, unclamped) over the last upload's depths."""
+        if self.depth_range is None:
+            return None
+        return lens.largest_coc_px(self.depth_range, width)
+
+    def _check_clamp(self, lens: Lens, blur: float | None) -> None:
+        """One line on stderr, the first time a clamp cuts the lens's blur."""
+        if self._clamp_noted or blur is None or blur <= lens.clamp_px + 0.5:
+            return
+        self._clamp_noted = True
+        cut = f"{blur:.0f} px to {lens.clamp_px:g} px ({1.0 - lens.clamp_px / blur:.0%} smaller)"
+        if lens.max_coc_px is not None and lens.max_coc_px <= MAX_COC_LIMIT_PX:
+            self.notify(f"note: --max-coc clamps this lens's largest blur from {cut}")
+        else:
+            self.notify(f"note: the chain's limit clamps this lens's largest blur from {cut}")
 
     def render_textures(
         self,
@@ -101,8 +129,13 @@ class Compositor:
         CoCs in pixels scale with it; default the textures' width.
         """
         done = after_pass or (lambda name: None)
-        self._build(lens.max_coc_px)
-        coc_params = lens.coc_scale_bias(image_width if image_width is not None else color.size[0])
+        self._build(lens.clamp_px)
+        width = image_width if image_width is not None else color.size[0]
+        blur = self.largest_coc(lens, width)
+        self._check_clamp(lens, blur)
+        # this frame's largest blur: how far the dilate pass looks, how deep the pyramid goes
+        largest = min(lens.clamp_px, blur if blur is not None else math.inf)
+        coc_params = lens.coc_scale_bias(width)
         self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
         prepared = self.prepare.run(color, depth, coc_params)
@@ -111,13 +144,15 @@ class Compositor:
         done("setup")
         tiles = self.tiles.run(half, highlight, color.size)
         done("tiles")
-        reach = self.dilate.run(tiles)
+        reach = self.dilate.run(tiles, dilate_tiles(largest))
         done("dilate")
-        fg, bg = self.gather.run(half, reach, lens.blades)
+        levels = self.pyramid.run(half, levels_needed(largest))
+        done("pyramid")
+        fg, bg, weight = self.gather.run((half, highlight), levels, reach, lens.blades)
         done("gather")
-        sprites = self.scatter.run(prepared, highlight, tiles, aperture)
+        sprites = self.scatter.run(prepared, (half, highlight), tiles, aperture, largest)
         done("scatter")
-        out = self.composite.run(prepared, fg, bg, sprites, reach, lens.blades)
+        out = self.composite.run(prepared, (fg, bg, weight), sprites, reach, lens.blades)
         done("composite")
         return out
 
@@ -131,6 +166,20 @@ class Compositor:
         color_tex, depth_tex = self.upload(color, depth)
         out = self.render_textures(color_tex, depth_tex, lens)
         return read_rgb(out)
+
+
+def depth_range(depth: np.ndarray) -> tuple[float, float]:
+    """(nearest, farthest) valid depth in metres; inf where some depth is missing (0, NaN,
+    inf, negative), which the chain treats as far away."""
+    valid = np.isfinite(depth) & (depth > 0)
+    if not valid.any():
+        return math.inf, math.inf
+    far = float(depth[valid].max()) if valid.all() else math.inf
+    return float(depth[valid].min()), far
+
+
+def _stderr_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def read_rgb(texture: moderngl.Texture) -> np.ndarray:

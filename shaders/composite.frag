@@ -22,8 +22,11 @@
 uniform sampler2D prepared;    // Prepare: rgb linear, a = signed CoC
 uniform sampler2D foreground;  // Gather target 0: rgb premultiplied, a = coverage
 uniform sampler2D background;  // Gather target 1: rgb, a = signed CoC
+uniform sampler2D weight;      // Gather target 2: share of the background left visible by the foreground
 uniform sampler2D sprites_fg;  // Scatter target 0: sprites in front of the focal plane
 uniform sampler2D sprites_bg;  // Scatter target 1: sprites behind it
+uniform sampler2D sprites_half_fg;  // Scatter's half-res layers: the same for large sprites
+uniform sampler2D sprites_half_bg;
 
 layout(location = 0) out vec4 result;  // Composite (realtime/passes/composite.py)
 
@@ -95,7 +98,12 @@ vec3 layers(ivec2 q, float coc, vec2 half_uv) {
     vec3 behind = upsampled_background(q, coc);
 #endif
 #if (TILE_FLAGS & FLAG_SPRITES) != 0
-    behind += texelFetch(sprites_bg, q, 0).rgb;
+    // Sprites are lights taken out of the gather, which normalises what lies
+    // behind a foreground by the share of it left visible: lights behind it
+    // are scaled up by the same share (at most to their own colour: a light's
+    // own weight bounds the scale).
+    vec4 lights = texelFetch(sprites_bg, q, 0) + texture(sprites_half_bg, half_uv);
+    behind += lights.rgb / clamp(texelFetch(weight, q / 2, 0).r, max(lights.a, 1e-6), 1.0);
 #endif
     return behind;
 }
@@ -111,7 +119,7 @@ void main() {
     vec2 half_uv = (vec2(q) + 0.5) * 0.5 / vec2(textureSize(foreground, 0));
     vec4 fg = texture(foreground, half_uv);
 #if (TILE_FLAGS & FLAG_SPRITES) != 0
-    fg.rgb += texelFetch(sprites_fg, q, 0).rgb;
+    fg.rgb += texelFetch(sprites_fg, q, 0).rgb + texture(sprites_half_fg, half_uv).rgb;
 #endif
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
     float t = layer_share(coc);

@@ -19,6 +19,7 @@
 #include "dof_common.glsl"
 
 uniform sampler2D tiles;  // Tiles: (min signed CoC, max signed CoC, largest sprite |CoC|, 0)
+uniform int reach_tiles;  // how many tiles out the largest blur of the frame reaches
 
 layout(location = 0) out vec4 reach;  // Dilate (realtime/passes/dilate.py)
 
@@ -32,11 +33,13 @@ void main() {
     float sprites = 0.0;
     float lo = own.x;
     float hi = own.y;
-    for (int y = -DILATE_TILES; y <= DILATE_TILES; ++y) {
-        for (int x = -DILATE_TILES; x <= DILATE_TILES; ++x) {
+    float nearest = own.x;  // over every tile looked at: is there a near disc to keep apart
+    for (int y = -reach_tiles; y <= reach_tiles; ++y) {
+        for (int x = -reach_tiles; x <= reach_tiles; ++x) {
             ivec2 n = tile + ivec2(x, y);
             if (any(lessThan(n, ivec2(0))) || any(greaterThan(n, last))) continue;
             vec3 range = texelFetch(tiles, n, 0).xyz;
+            nearest = min(nearest, range.x);
             float gap = float(TILE_SIZE) * length(max(abs(vec2(x, y)) - 1.0, 0.0));
             float fg_r = max(-range.x, 0.0) * 0.5;
             fg = max(fg, fg_r * clamp((fg_r - gap) / REACH_RAMP + 1.0, 0.0, 1.0));
@@ -55,5 +58,5 @@ void main() {
     bool all_sharp = lo > -FG_MIN && hi < FG_MIN;
     bool slight = !(hi < -SLIGHT_COC || lo > SLIGHT_COC || all_sharp);
     int flags = (sprites > 0.0 ? FLAG_SPRITES : 0) | (narrow ? FLAG_NARROW : 0) | (slight ? FLAG_SLIGHT : 0);
-    reach = vec4(fg, bg, float(flags), 0.0);
+    reach = vec4(fg, bg, float(flags), nearest);
 }

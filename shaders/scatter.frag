@@ -9,22 +9,27 @@
 uniform sampler2D prepared;  // Prepare: a = signed CoC
 
 flat in vec4 sprite;
+flat in float weight;
 flat in vec2 centre_px;
+
+uniform int half_res;  // 1: drawing the half-res layers (a px here spans 2x2 full-res px)
 
 layout(location = 0) out vec4 foreground;  // Scatter target 0 (realtime/passes/scatter.py)
 layout(location = 1) out vec4 background;  // Scatter target 1
 
 void main() {
-    vec2 offset = gl_FragCoord.xy - centre_px;
+    vec2 px = gl_FragCoord.xy * float(1 + half_res);  // full-res px
+    vec2 offset = px - centre_px;
     float radius = abs(sprite.a) * 0.5;
     float dist = length(offset) / aperture_radius(-offset);
-    float here = texelFetch(prepared, ivec2(gl_FragCoord.xy), 0).a;
+    float here = texelFetch(prepared, ivec2(px), 0).a;
     float reach = sprite.a <= here ? radius : min(radius, hidden_reach(here));
     // The sprite stands for a 2x2 block, so its edge ramps over two pixels
     // (the disc convolved with the block).
     float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
     vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
     bool front = sprite.a < -SLIGHT_COC;
+    // a = the weight behind the light, for the composite's normalisation
     foreground = vec4(front ? energy : vec3(0.0), 0.0);
-    background = vec4(front ? vec3(0.0) : energy, 0.0);
+    background = front ? vec4(0.0) : vec4(energy, weight * cover);
 }

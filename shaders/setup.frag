@@ -21,7 +21,7 @@
 uniform sampler2D prepared;  // Prepare: rgb linear, a = signed CoC
 
 layout(location = 0) out vec4 half_color;  // Setup target 0 (realtime/passes/setup.py)
-layout(location = 1) out vec4 highlight;   // Setup target 1
+layout(location = 1) out vec4 highlight;   // Setup target 1 (and the share of the block kept)
 
 void main() {
     ivec2 base = ivec2(gl_FragCoord.xy) * 2;
@@ -47,7 +47,7 @@ void main() {
     }
     vec3 mean = sum / count;
 
-    highlight = vec4(0.0, 0.0, 0.0, nearest);
+    highlight = vec4(0.0, 0.0, 0.0, 0.25 * count);
     // the share of a highlight scattered grows from SCATTER_MIN_COC to SCATTER_FULL_COC
     float scattered = smoothstep(SCATTER_MIN_COC, SCATTER_FULL_COC, abs(nearest));
     if (scattered > 0.0) {

@@ -2,7 +2,7 @@
 // of full-res pixels, read from the half-res setup texture, and the largest
 // CoC among the block's highlights (0 if it has none).
 uniform sampler2D half_color;  // Setup target 0: a = signed CoC
-uniform sampler2D highlight;   // Setup target 1: rgb = excess scattered as a sprite, a = signed CoC
+uniform sampler2D highlight;   // Setup target 1: rgb = excess scattered as a sprite
 
 layout(location = 0) out vec4 tile_range;  // Tiles (realtime/passes/tiles.py)
 
@@ -19,7 +19,7 @@ void main() {
             lo = min(lo, k);
             hi = max(hi, k);
             vec4 h = texelFetch(highlight, texel, 0);
-            if (dot(h.rgb, vec3(1.0)) > 0.0) sprite = max(sprite, abs(h.a));
+            if (dot(h.rgb, vec3(1.0)) > 0.0) sprite = max(sprite, abs(k));
         }
     }
     tile_range = vec4(lo, hi, sprite, 0.0);

@@ -163,3 +163,17 @@ def test_missing_gl_stack_names_the_packages(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     assert "libegl1 libegl-mesa0 libgl1-mesa-dri" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_clamp_that_cuts_the_blur_says_so_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """TUM at 135 mm f/1.4 focused at 1.5 m: the far wall (9.3 m) blurs to 142 px. The
+    default follows the lens (no word); --max-coc 64 cuts it, and one line says by how much."""
+    lens = ["--focal-length", "135", "--f-number", "1.4", "--focus", "1.5"]
+    assert main(["render", *TUM, *lens, "-o", str(tmp_path / "a.npy")]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["render", *TUM, *lens, "--max-coc", "64", "-o", str(tmp_path / "b.npy")]) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "--max-coc" in lines[0] and "to 64 px" in lines[0]
+    largest = int(lines[0].split(" from ")[1].split(" px")[0])
+    assert largest == 142

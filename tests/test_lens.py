@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from realtime.errors import InputError
-from realtime.lens import Lens
+from realtime.lens import MAX_COC_LIMIT_PX, Lens
 
 
 def test_coc_matches_the_thin_lens_formula() -> None:
@@ -17,7 +17,7 @@ def test_coc_matches_the_thin_lens_formula() -> None:
     for z in (0.5, 1.0, 3.0, 10.0, 100.0):
         sensor_m = aperture * f * abs(z - 2.0) / (z * (2.0 - f))
         expected = sensor_m / 0.036 * width
-        assert abs(float(lens.coc_px(z, width))) == pytest.approx(min(expected, 64.0), rel=1e-9)
+        assert abs(float(lens.coc_px(z, width))) == pytest.approx(expected, rel=1e-9)  # no clamp
 
 
 def test_coc_sign_and_zero_at_focus() -> None:
@@ -45,6 +45,21 @@ def test_coc_grows_with_width_and_aperture() -> None:
 def test_clamp_to_max_coc() -> None:
     lens = Lens(f_number=1.0, focus_m=5.0, max_coc_px=20.0)
     assert float(lens.coc_px(0.2, 4000)) == -20.0
+    assert lens.clamp_px == 20.0
+    assert Lens(max_coc_px=1e9).clamp_px == Lens().clamp_px == MAX_COC_LIMIT_PX  # the chain's bound
+
+
+def test_largest_coc_over_a_depth_range() -> None:
+    lens = Lens(focal_length_mm=85.0, f_number=1.4, focus_m=1.5)
+    z = np.linspace(0.5, 9.0, 1000)
+    assert lens.largest_coc_px((0.5, 9.0), 3840) == pytest.approx(
+        np.abs(lens.coc_px(z, 3840)).max()
+    )
+    # the portrait: a wall at 9 m behind a subject at 1.5 m, 3840 wide: about 320 px
+    assert float(lens.coc_px(9.0, 3840)) == pytest.approx(320, abs=15)
+    assert lens.largest_coc_px((1.5, float("inf")), 3840) == pytest.approx(
+        lens.coc_scale_bias(3840)[1]
+    )
 
 
 def test_artistic_mode_sets_the_blur_at_infinity() -> None:

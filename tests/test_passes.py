@@ -24,6 +24,7 @@ from realtime.passes.constants import (
     HDR_MIN,
     HIGHLIGHT_MIN,
     NARROW_COC,
+    PYRAMID_LEVELS,
     REACH_RAMP,
     SCATTER_FULL_COC,
     SCATTER_MIN_COC,
@@ -33,10 +34,11 @@ from realtime.passes.constants import (
     shader_defines,
 )
 from realtime.passes.dilate import Dilate
+from realtime.passes.pyramid import Pyramid, level_sizes
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles, tile_grid
 
-MAX_COC = 64.0  # a 64 px blur reaches dilate_tiles(64) = 2 tiles out
+MAX_COC = 64.0  # a 64 px blur reaches, with the phase-in ramp, dilate_tiles(64) = 3 tiles out
 LUMA = np.array([0.2126, 0.7152, 0.0722])  # sums to 1: a grey's luma is its value
 # (dx, dy) of the 12 border pixels of the 4x4 block around a 2x2 block, as setup.frag lists them
 RING = [(-1, -1), (0, -1), (1, -1), (2, -1), (-1, 2), (0, 2), (1, 2), (2, 2)]
@@ -110,7 +112,7 @@ def setup_reference(prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     split = (scattered > 0.0) & (peak | hot)
     floor = np.where(hot[..., None], np.minimum(mean, ring_min), ring_mean)
     excess = np.where(split[..., None], scattered[..., None] * np.maximum(mean - floor, 0.0), 0.0)
-    return np.dstack([mean - excess, nearest]), np.dstack([excess, nearest])
+    return np.dstack([mean - excess, nearest]), np.dstack([excess, keep.sum(axis=0) / 4])
 
 
 # Colours go through at most 12 float32 additions and one division on the GPU (each
@@ -143,7 +145,7 @@ def test_setup_keeps_the_nearest_coc_and_averages_only_its_depth(
     assert half.shape == (3, 4, 4)  # odd sizes round up
     np.testing.assert_array_equal(half[..., 3], want_half[..., 3])
     np.testing.assert_allclose(half[..., :3], want_half[..., :3], **COLOR_TOL)
-    np.testing.assert_array_equal(highlight, want_highlight)
+    np.testing.assert_allclose(highlight, want_highlight, **COLOR_TOL)
     assert not highlight[..., :3].any()
     # By hand: texel (1, 0) covers CoCs -3, 2 / -1.25, 2: the nearest is -3, the tolerance
     # 1 + 0.25 * 3 = 1.75 keeps -1.25 (exactly at the limit) and drops both 2s.
@@ -179,7 +181,7 @@ def test_setup_splits_off_isolated_highlights_of_blurred_pixels(
 
     np.testing.assert_allclose(half, want_half, **COLOR_TOL)
     np.testing.assert_allclose(highlight, want_highlight, **COLOR_TOL)
-    np.testing.assert_array_equal(half[..., 3], highlight[..., 3])
+    np.testing.assert_array_equal(highlight[..., 3], 1.0)  # one depth: whole blocks kept
     assert np.argwhere(highlight[..., :3].any(axis=2)).tolist() == [[1, 1], [1, 3]]
     # By hand: the peak keeps its ring's mean (dark); the hot dot keeps its darkest ring pixel.
     np.testing.assert_allclose(highlight[1, 1, :3], peak - dark, **COLOR_TOL)
@@ -201,7 +203,7 @@ def tiles_reference(half: np.ndarray, highlight: np.ndarray, full: tuple[int, in
             block = np.s_[ty * step : (ty + 1) * step, tx * step : (tx + 1) * step]
             coc = half[block][..., 3]
             lit = highlight[block][..., :3].sum(axis=-1) > 0
-            sprite = np.abs(highlight[block][..., 3][lit]).max(initial=0.0)
+            sprite = np.abs(coc[lit]).max(initial=0.0)
             out[ty, tx] = (min(coc.min(), MAX_COC), max(coc.max(), -MAX_COC), sprite, 0.0)
     return out
 
@@ -217,15 +219,16 @@ def test_tiles_hold_the_coc_range_and_largest_sprite(
     coc = np.round(rng.uniform(-MAX_COC, MAX_COC, (h, w)) * 4) / 4
     half = np.dstack([rng.uniform(0, 1, (h, w, 3)), coc])
     highlight = np.zeros((h, w, 4))
-    highlight[..., 3] = coc
+    highlight[..., 3] = 1.0  # the share of each block kept (not read here)
     lit = rng.uniform(size=(h, w)) < 0.1
     highlight[lit, :3] = rng.uniform(0.1, 2.0, (int(lit.sum()), 3))
     # Tile (0, 0): one lit texel (CoC -40) beside an unlit one whose larger CoC must not count.
     highlight[:8, :8, :3] = 0.0
-    highlight[0, 0, 3] = -MAX_COC
-    highlight[0, 1] = (0.5, 0.0, 0.0, -40.0)
+    half[0, 0, 3] = -MAX_COC
+    half[0, 1, 3] = -40.0
+    highlight[0, 1, :3] = (0.5, 0.0, 0.0)
     # The last texel lies in the last, partial tile (a single texel for 33x17).
-    half[h - 1, w - 1, 3] = highlight[h - 1, w - 1, 3] = MAX_COC
+    half[h - 1, w - 1, 3] = MAX_COC
     highlight[h - 1, w - 1, :3] = (0.0, 1.0, 0.0)
     tiles = passes[1]
     tiles.run(texture(half), texture(highlight), full)
@@ -236,6 +239,59 @@ def test_tiles_hold_the_coc_range_and_largest_sprite(
     np.testing.assert_array_equal(got, want)
     assert got[0, 0, 2] == 40.0
     assert got[-1, -1, 1] == got[-1, -1, 2] == MAX_COC
+
+
+# --- pyramid ---------------------------------------------------------------------------
+
+
+def pyramid_reference(finer: np.ndarray) -> np.ndarray:
+    """pyramid.frag in numpy, one level: each texel the farthest CoC of its 2x2 block and
+    the mean colour of the texels at about that depth (weights fading 1 -> 0 between one
+    and two tolerances). Sizes halve rounding down, as GL mip levels do."""
+    h, w = finer.shape[:2]
+    hh, hw = max(1, h // 2), max(1, w // 2)
+    out = np.zeros((hh, hw, 4))
+    for y in range(hh):
+        for x in range(hw):
+            block = np.array(
+                [
+                    finer[min(2 * y + dy, h - 1), min(2 * x + dx, w - 1)]
+                    for dy in (0, 1)
+                    for dx in (0, 1)
+                ],
+                np.float64,
+            )
+            kept = block[:, 3].max()
+            weight = np.clip(2.0 - np.abs(block[:, 3] - kept) / (1.0 + 0.25 * abs(kept)), 0, 1)
+            out[y, x] = (*(block[:, :3] * weight[:, None]).sum(0) / weight.sum(), kept)
+    return out
+
+
+def test_pyramid_levels_keep_the_farthest_depth_of_each_block(ctx: moderngl.Context) -> None:
+    """Every level of a 19x13 texture with a depth edge, against the numpy reduction."""
+    rng = np.random.default_rng(4)
+    h, w = 13, 19
+    coc = np.where(np.arange(w)[None, :] < 7, -12.0, 40.0) + rng.uniform(0, 3, (h, w))
+    coc[5:8, 12:15] = 0.5  # a sharp patch inside the background
+    level0 = np.dstack([rng.uniform(0, 1, (h, w, 3)), coc]).astype(np.float32)
+    half_color = ctx.texture((w, h), 4, level0.tobytes(), dtype="f4")
+    half_color.build_mipmaps(0, PYRAMID_LEVELS)
+    pyramid = Pyramid(ctx, shader_defines(MAX_COC))
+    try:
+        pyramid.run(half_color)
+        want = level0.astype(np.float64)
+        for level, (lw, lh) in enumerate(level_sizes((w, h)), start=1):
+            want = pyramid_reference(want)
+            got = np.frombuffer(half_color.read(level=level), np.float32).reshape(lh, lw, 4)
+            assert got.shape == want.shape
+            np.testing.assert_array_equal(got[..., 3], want[..., 3].astype(np.float32))
+            np.testing.assert_allclose(got[..., :3], want[..., :3], rtol=1e-5, atol=1e-5)
+        level1 = np.frombuffer(half_color.read(level=1), np.float32).reshape(6, 9, 4)
+        assert level1[2, 6, 3] > 40.0  # rows 4-5: half the sharp patch, half background
+        assert level1[3, 6, 3] == 0.5  # rows 6-7: all patch
+    finally:
+        pyramid.release()
+        half_color.release()
 
 
 # --- dilate -----------------------------------------------------------------------------
@@ -261,13 +317,14 @@ def dilate_reference(tiles: np.ndarray) -> np.ndarray:
             own_lo, own_hi = (float(v) for v in tiles[ty, tx, :2])
             fg = max(-own_lo, 0.0) / 2
             bg = max(abs(own_lo), abs(own_hi)) / 2
-            sprites, lo, hi = False, own_lo, own_hi
+            sprites, lo, hi, nearest = False, own_lo, own_hi, own_lo
             for dy in range(-d, d + 1):
                 for dx in range(-d, d + 1):
                     ny, nx = ty + dy, tx + dx
                     if not (0 <= ny < gh and 0 <= nx < gw):
                         continue
                     n_lo, n_hi, n_sprite = (float(v) for v in tiles[ny, nx, :3])
+                    nearest = min(nearest, n_lo)
                     gap = TILE_SIZE * math.hypot(max(abs(dx) - 1, 0), max(abs(dy) - 1, 0))
                     fg = max(fg, phased(max(-n_lo, 0.0) / 2, gap))
                     bg = max(bg, phased(min(max(n_hi, 0.0) / 2, hidden_reach(own_lo)), gap))
@@ -279,7 +336,7 @@ def dilate_reference(tiles: np.ndarray) -> np.ndarray:
             all_sharp = lo > -FG_MIN and hi < FG_MIN
             slight = not (hi < -SLIGHT_COC or lo > SLIGHT_COC or all_sharp)
             flags = FLAG_SPRITES * sprites | FLAG_NARROW * narrow | FLAG_SLIGHT * slight
-            out[ty, tx] = (fg, bg, flags, 0.0)
+            out[ty, tx] = (fg, bg, flags, nearest)
     return out
 
 
@@ -295,7 +352,7 @@ def tile_ranges(ranges: dict[tuple[int, int], tuple[float, float, float]]) -> np
 def run_dilate(passes: Passes, texture: MakeTexture, tiles: np.ndarray) -> np.ndarray:
     """Dilate `tiles`, check the result against the numpy reference and return it."""
     dilate = passes[2]
-    dilate.run(texture(tiles))
+    dilate.run(texture(tiles), dilate_tiles(MAX_COC))
     got = read(dilate)
     want = dilate_reference(tiles)
     # Radii are halves of the inputs, scaled by the phase-in ramp (one float32 rounding or
@@ -306,7 +363,7 @@ def run_dilate(passes: Passes, texture: MakeTexture, tiles: np.ndarray) -> np.nd
 
 
 def test_dilate_spreads_blur_to_the_tiles_it_reaches(passes: Passes, texture: MakeTexture) -> None:
-    assert dilate_tiles(MAX_COC) == 2
+    assert dilate_tiles(MAX_COC) == 3
     tiles = tile_ranges(
         {
             (0, 1): (-40.0, 0.5, 0.0),  # foreground, radius 20 px

@@ -103,3 +103,36 @@ def test_invalid_depth_never_makes_nan_pixels(compositor) -> None:
     depth[100:120, 100:120] = np.inf
     out = compositor.render(color, depth, Lens(focus_m=1.0, f_number=1.4))
     assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("blur_px", [28.0, 120.0, 250.0])
+def test_large_discs_stay_flat_and_keep_their_energy(compositor, blur_px: float) -> None:
+    """Sprites of any size, the half-res ones included (from SPRITE_HALF_MIN px), and the
+    hand-over between the two (28 px): a flat disc of the thin-lens size holding the light."""
+    size = 320
+    color = np.zeros((size, size, 3), np.float32)
+    depth = np.full((size, size), 5.0, np.float32)
+    color[160, 160] = 1000.0
+    lens = Lens(artistic_blur_px=blur_px / 0.6, focus_m=2.0)
+    out = compositor.render(color, depth, lens)[..., 0]
+    assert out.sum() == pytest.approx(1000.0, rel=0.03)
+    assert disc_diameter(out) == pytest.approx(blur_px, abs=2.0)
+    yy, xx = np.mgrid[:size, :size]
+    inner = out[np.hypot(yy - 160, xx - 160) < 0.4 * blur_px]
+    assert inner.std() / inner.mean() < 0.03
+    assert inner.mean() == pytest.approx(1000.0 / (np.pi * blur_px**2 / 4), rel=0.06)
+
+
+def test_a_blurred_backdrop_is_smooth_however_large_its_blur(compositor) -> None:
+    """A wide blur gathered from the pyramid: a checkerboard far behind focus becomes
+    its mean, without the blotches a sparse gather of the sharp texels leaves."""
+    size = 256
+    yy, xx = np.mgrid[:size, :size]
+    checker = (((yy // 4) + (xx // 4)) % 2).astype(np.float32)
+    color = np.repeat(checker[..., None], 3, axis=2)
+    depth = np.full((size, size), 50.0, np.float32)
+    for blur_px in (60.0, 200.0):
+        lens = Lens(artistic_blur_px=blur_px / 0.96, focus_m=2.0)  # at 50 m: 0.96 of it
+        out = compositor.render(color, depth, lens)[64:192, 64:192, 0]
+        assert out.mean() == pytest.approx(0.5, abs=0.01)
+        assert out.std() < 0.01, blur_px

@@ -2,13 +2,14 @@
 
 PSNR (display-referred, see realtime/metrics.py) at 960x540 against a
 256-sample ground truth. Floors are the values measured on llvmpipe (Mesa
-22.3.6) when they were set, less 0.5 dB:
+22.3.6) when they were set, less 0.5 dB (floor and demo raised with issue 14:
+the slight-focus band, the pyramid gather and lights normalised with the rest):
 
-    scene        measured  floor   brute force   sharp input
-    portrait      41.70    41.2       41.33         29.18
-    foreground    37.97    37.5       38.35         27.74
-    floor         37.19    36.7       39.78         22.57
-    demo          39.01    38.5       38.75         20.20
+    scene        measured  floor   brute force   sharp input   before issue 14
+    portrait      41.71    41.2       41.33         29.18          41.70
+    foreground    38.02    37.5       38.35         27.74          37.97
+    floor         37.72    37.2       39.78         22.57          37.19
+    demo          39.42    38.9       38.75         20.20          39.01
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from realtime.metrics import psnr
 
 WIDTH, HEIGHT = 960, 540
 SAMPLES = 256
-PSNR_FLOOR = {"portrait": 41.2, "foreground": 37.5, "floor": 36.7, "demo": 38.5}
+PSNR_FLOOR = {"portrait": 41.2, "foreground": 37.5, "floor": 37.2, "demo": 38.9}
 
 
 @pytest.mark.parametrize("name", sorted(PSNR_FLOOR))
@@ -43,3 +44,27 @@ def test_highlights_stay_bright(ctx, compositor) -> None:
     out = compositor.render(color, depth, scene.lens)
     assert out.sum() == pytest.approx(color.sum(), rel=0.02)
     assert out.max() == pytest.approx(truth.max(), rel=0.15)
+
+
+def test_large_blur_matches_brute_force(ctx, compositor) -> None:
+    """The demo scene at a quarter of 960x540 with blur up to 64 px: the same blur, relative
+    to the frame, as 250 px at 960x540. Against the ground truth the pyramid gather holds
+    brute force's PSNR (measured: 32.49 dB, brute force 32.21; the chain before it, a
+    sparse gather of the half-res texels, 31.54)."""
+    from realtime.baselines import BruteForce
+    from realtime.bench import lens_for_max_coc
+    from realtime.passes.constants import shader_defines
+    from realtime.pipeline import read_rgb
+
+    scene = SCENES["demo"]()
+    width, height = WIDTH // 4, HEIGHT // 4
+    color, depth = render_rgbd(ctx, scene, scene.lens, width, height)
+    lens = lens_for_max_coc(scene.lens, depth, 64.0)
+    truth = render_ground_truth(ctx, scene, lens, width, height, samples=SAMPLES)
+    out = compositor.render(color, depth, lens)
+    brute = BruteForce(ctx, shader_defines(64.0))
+    try:
+        reference = read_rgb(brute.run(*compositor.upload(color, depth), lens))
+    finally:
+        brute.release()
+    assert psnr(out, truth) >= psnr(reference, truth) - 0.25

@@ -16,7 +16,7 @@ from realtime.baselines import BruteForce, Floor
 from realtime.groundtruth import SCENES, Material, Scene
 from realtime.groundtruth.rasterizer import SceneRasterizer
 from realtime.groundtruth.scenes import backdrop
-from realtime.lens import Lens
+from realtime.lens import MAX_COC_LIMIT_PX, Lens
 from realtime.passes.base import FullscreenPass
 from realtime.passes.composite import Composite
 from realtime.passes.constants import TILE_FLAG_COMBINATIONS, shader_defines
@@ -173,14 +173,14 @@ def test_every_program_links_and_every_shader_file_is_in_one(
     try:
         programs = [
             *_chain(ctx, 1.0, owners),
-            *_chain(ctx, 250.0, owners),
+            *_chain(ctx, MAX_COC_LIMIT_PX, owners),
             *_display_views(ctx, owners),
             *_baselines(ctx, owners),
             *_conditioning(ctx, owners),
             *_resample(ctx, owners),
             *_scene(ctx, owners),
         ]
-        chain = 6 + TILE_FLAG_COMBINATIONS + 1  # six passes, composite's tile classes, copy
+        chain = 7 + TILE_FLAG_COMBINATIONS + 1  # seven passes, composite's tile classes, copy
         assert len(programs) == 2 * chain + len(VIEWS) + 2 + 6 + 1 + 1
         assert all(isinstance(p, moderngl.Program) and p.glo > 0 for p in programs)
     finally:
@@ -235,10 +235,10 @@ def test_baselines_keep_an_in_focus_image(ctx: moderngl.Context) -> None:
     """Floor and brute force both return an image whose every pixel is in focus."""
     rng = np.random.default_rng(1)
     image = rng.random((SIDE, SIDE, 3), dtype=np.float32)
-    lens = Lens(focus_m=3.0)
+    lens = Lens(focus_m=3.0, max_coc_px=64.0)
     color, depth = _texture(ctx, image), _texture(ctx, np.full((SIDE, SIDE), 3.0))
     for cls in (Floor, BruteForce):
-        baseline = cls(ctx, shader_defines(lens.max_coc_px))
+        baseline = cls(ctx, shader_defines(lens.clamp_px))
         try:
             out = read_rgb(baseline.run(color, depth, lens))
         finally:

@@ -56,7 +56,7 @@ def seam_scene(width: int = 600, height: int = 400) -> tuple[np.ndarray, np.ndar
     return color, depth
 
 
-LENS = Lens(focal_length_mm=50, f_number=1.0, focus_m=2.0)
+LENS = Lens(focal_length_mm=50, f_number=1.0, focus_m=2.0, max_coc_px=64.0)
 
 
 def tiled(comp: Compositor, color: np.ndarray, depth: np.ndarray, tile: int) -> np.ndarray:
@@ -93,7 +93,7 @@ def test_tiles_cover_the_frame_once_on_the_chains_grid() -> None:
             assert wx0 % TILE_SIZE == 0 and wy0 % TILE_SIZE == 0
             assert (wx0, wy0) == (max(0, x0 - plan.pad), max(0, y0 - plan.pad))
             assert (wx1, wy1) == (min(600, x1 + plan.pad), min(400, y1 + plan.pad))
-    assert (hits == 1).all() and plan.count == 5 * 4 and plan.pad == 48
+    assert (hits == 1).all() and plan.count == 5 * 4 and plan.pad == 64
 
 
 def test_automatic_tiles_fit_the_gpu_limit_and_the_budget() -> None:
@@ -137,13 +137,13 @@ def test_tiled_render_equals_the_untiled_render(compositor: Compositor) -> None:
 def test_a_tile_less_padding_shows_seams(
     compositor: Compositor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With D tiles of padding (the dilate reach alone), lights at a window's edge reach
-    the kept pixels differently: the extra tile is needed."""
+    """With D - 1 tiles of padding (a tile less than the dilate reach), blur and lights
+    at a window's edge reach the kept pixels differently: the padding is needed."""
     import realtime.tiling
 
     color, depth = seam_scene()
     whole = compositor.render(color, depth, LENS)
-    monkeypatch.setattr(realtime.tiling, "PAD_EXTRA_TILES", 0)
+    monkeypatch.setattr(realtime.tiling, "PAD_EXTRA_TILES", -1)
     assert float_difference(tiled(compositor, color, depth, SEAM_TILE), whole) > 0.01
 
 
@@ -188,7 +188,7 @@ def test_a_frame_wider_than_the_gpu_limit_renders(tmp_path: Path) -> None:
     [
         (["--tile-size", "100"], "--tile-size 100: expected a positive multiple of 16"),
         (["--max-memory", "lots"], "--max-memory lots: expected a size"),
-        (["--tile-size", "128", "--max-coc", "40000"], "over the GPU's limit of"),
+        (["--tile-size", "16384"], "over the GPU's limit of"),
     ],
 )
 def test_frames_that_cannot_render_say_so_in_one_line(

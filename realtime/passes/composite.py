@@ -45,18 +45,20 @@ class Composite(FullscreenPass):
     def run(
         self,
         prepared: moderngl.Texture,
-        foreground: moderngl.Texture,
-        background: moderngl.Texture,
-        sprites: tuple[moderngl.Texture, moderngl.Texture],
+        layers: tuple[moderngl.Texture, moderngl.Texture, moderngl.Texture],
+        sprites: tuple[moderngl.Texture, ...],
         reach: moderngl.Texture,
         blades: int,
     ) -> moderngl.Texture:
         inputs = {
             "prepared": prepared,
-            "foreground": foreground,
-            "background": background,
+            "foreground": layers[0],
+            "background": layers[1],
+            "weight": layers[2],
             "sprites_fg": sprites[0],
             "sprites_bg": sprites[1],
+            "sprites_half_fg": sprites[2],
+            "sprites_half_bg": sprites[3],
             "reach": reach,
         }
         tiles_x, tiles_y = tile_grid(*prepared.size)

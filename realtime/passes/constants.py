@@ -20,8 +20,14 @@ LAYER_MIN_COC = 3.4  # |CoC| (px) from which the half-res layers blend in (fully
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 4  # most rings the gather kernel uses
+PYRAMID_LEVELS = 5  # levels below half res the gather reads (level l: texels of 2^(l+1) px)
+# The background gather reads the level floor(log2(spacing / RING_SPACING) + this): texels up
+# to 2^0.75 times its tap spacing (the foreground's, 0: no larger than it)
+BACKGROUND_LEVEL_ROUND = 0.25
 SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend into sprites
 SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
+SPRITE_HALF_MIN = 24.0  # |CoC| (px) from which sprites move to the half-res sprite layers
+SPRITE_HALF_FULL = 32.0  # |CoC| (px) from which they are drawn there whole
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
 NARROW_COC = 1.0  # CoC spread (px) below which tiles upsample the background bilinearly
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
@@ -53,8 +59,9 @@ def slight_offsets() -> list[tuple[int, int]]:
 
 
 def dilate_tiles(max_coc_px: float) -> int:
-    """Tiles a blur of diameter `max_coc_px` can reach past its own tile."""
-    return max(1, math.ceil(max_coc_px / 2 / TILE_SIZE))
+    """Tiles a blur of diameter `max_coc_px` can reach past its own tile, phase-in ramp
+    (REACH_RAMP) included."""
+    return max(1, math.ceil((max_coc_px / 2 + REACH_RAMP) / TILE_SIZE))
 
 
 def glsl_vec3(values: Sequence[float]) -> str:
@@ -80,17 +87,20 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,
         "KERNEL_RINGS": KERNEL_RINGS,
+        "PYRAMID_LEVELS": PYRAMID_LEVELS,
+        "BACKGROUND_LEVEL_ROUND": BACKGROUND_LEVEL_ROUND,
         "KERNEL_TAPS": kernel_taps(),
         # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS
         "KERNEL_TAPS_BY_RINGS": glsl_int_array([kernel_taps(k) for k in range(KERNEL_RINGS + 1)]),
         "HOLE_WEIGHT": HOLE_WEIGHT,
-        "DILATE_TILES": dilate_tiles(max_coc_px),
         "SLIGHT_COC": SLIGHT_COC,
         "LAYER_MIN_COC": LAYER_MIN_COC,
         "SLIGHT_TAPS": len(slight_offsets()),
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "SCATTER_FULL_COC": SCATTER_FULL_COC,
         "REACH_RAMP": REACH_RAMP,
+        "SPRITE_HALF_MIN": SPRITE_HALF_MIN,
+        "SPRITE_HALF_FULL": SPRITE_HALF_FULL,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,
         "NARROW_COC": NARROW_COC,

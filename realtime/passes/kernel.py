@@ -24,22 +24,22 @@ def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.nd
 
 
 def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
-    """Taps as rows (dir_x, dir_y, ring k, 1 / shape radius), centre first.
+    """Taps as rows (x, y, distance, ring k), centre first, in units of the ring spacing.
 
-    Ring k holds 8k taps, odd rings rotated by half a step so that
-    neighbouring rings interleave. The last column scales a tap's distance
-    into units of the aperture shape's radius in the direction from the
-    sample to the centre (a disc covers the centre when that distance is at
-    most the sample's blur radius).
+    Ring k holds 8k taps at radius k, odd rings rotated by half a step so that
+    neighbouring rings interleave. The distance is k scaled into units of the
+    aperture shape's radius in the direction from the sample to the centre (a
+    disc covers the centre when that distance is at most the sample's blur
+    radius).
     """
-    rows = [(0.0, 0.0, 0.0, 1.0)]
+    rows = [(0.0, 0.0, 0.0, 0.0)]
     for k in range(1, KERNEL_RINGS + 1):
         count = 8 * k
         angles = (np.arange(count) + 0.5 * (k % 2)) * (2 * math.pi / count)
         towards_centre = angles + math.pi
         shape = polygon_radius(towards_centre, blades, math.radians(rotation_deg))
         for a, s in zip(angles, shape, strict=True):
-            rows.append((math.cos(a), math.sin(a), float(k), 1.0 / float(s)))
+            rows.append((k * math.cos(a), k * math.sin(a), k / float(s), float(k)))
     kernel = np.array(rows, dtype=np.float32)
     assert len(kernel) == kernel_taps()
     return kernel

@@ -92,7 +92,7 @@ class Preview:
                 raise InputError(f"the window has no OpenGL 3.3 context ({e})") from e
             condition = options.inputs.condition_depth
             self.loop = FrameLoop(Compositor(self.ctx), source, condition_depth=condition)
-            self.display = Display(self.ctx, display_defines(controls.lens.max_coc_px))
+            self.display = Display(self.ctx, display_defines(controls.lens.clamp_px))
         except BaseException:
             self.window.destroy()
             raise

@@ -103,7 +103,7 @@ class Show:
                 host, port = self.osc.start(s.osc_host, s.osc_port)
                 self.info(f"OSC: listening on UDP {host}:{port}")
             height, width = first.depth.shape
-            self.output = ShowOutput(s, (width, height), lens.max_coc_px)
+            self.output = ShowOutput(s, (width, height), lens.clamp_px)
             try:
                 for deck in self.output.decks:  # both warm: every pass compiled, target made
                     deck.load(first)
