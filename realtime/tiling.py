@@ -9,11 +9,12 @@ kept. Tiles are produced a band (a row of tiles) at a time, top to bottom, so
 writers can stream the output in strips.
 
 Why a tile equals the same pixels of the whole render. The chain is
-translation-invariant on the grids it uses: the half-res 2x2 blocks and the
-TILE_SIZE tiles. Window origins are multiples of TILE_SIZE (tiles and the
-padding are), so a window's grids are the frame's; CoCs take the whole frame's
-width (`Compositor.render_textures(image_width=...)`). What differs is only what
-lies beyond a window's inner edge, where the passes clamp or skip. Counting
+translation-invariant on the grids it uses: the half-res 2x2 blocks, the
+TILE_SIZE tiles and the pyramid's texels. Window origins are multiples of
+TILE_SIZE and of the coarsest texel read (tiles and the padding are), so a
+window's grids are the frame's; CoCs take the whole frame's width
+(`Compositor.render_textures(image_width=...)`). What differs is only what lies
+beyond a window's inner edge, where the passes clamp or skip. Counting
 what each pass reads, with D = dilate_tiles(max_coc) and R = max_coc / 2 <= 16 D
 the largest blur radius (px), from such an edge:
 
@@ -22,16 +23,22 @@ the largest blur radius (px), from such an edge:
     tiles      min/max CoC exact everywhere; the highlight flag of tile 0 may differ
     dilate     tiles within D, none past the edge for tiles >= D: their radii are
                exact, their flags (tile 0's highlight) from tile D + 1 on
+    pyramid    level l reduces 2^l x 2^l half-res texels (2^(l+1) px, at most the
+               grid G = grid_px(max_coc), a multiple of TILE_SIZE to which window
+               origins are aligned, so a window's texels are the frame's): only the
+               outermost texel of each level may differ, G px from the edge
     gather     its tile's radii and taps within R / 2 half-res texels (8 D): exact
                from tile D on, but for the first texel of tile D, whose widest tap
-               reaches the edge texel
+               reaches the edge texel; taps read pyramid levels up to G px wide,
+               so where G > TILE_SIZE the padding holds one G more
     scatter    a sprite covers pixels within R + 1 px of its centre: sprites from
                the edge texel (or from beyond the edge) end before px R + 3 < 16 (D + 1)
     composite  full-res taps within SLIGHT_COC / 2 (prepare is exact everywhere),
                its tile's flags, and the half-res layers bilinearly, one texel into
                each neighbour tile: the last texel of tile D, not its first
 
-so from tile D + 1 on every pixel is the frame's: `padding_px = TILE_SIZE * (D + 1)`
+so from tile D + 1 on every pixel is the frame's: `padding_px = TILE_SIZE * (D + 1)`,
+rounded up to G (plus G where the gather reads texels wider than a tile)
 (with D tiles, a highlight at a window's edge shows: tests/test_tiling.py). Sprites
 add up in the order of their tiles (row-major over the window, the same order as
 over the frame), so their sums are the same sums. Left is float rounding where
@@ -55,6 +62,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
+from realtime.passes.pyramid import levels_needed
 from realtime.sources.images import decode_srgb_integers
 
 if TYPE_CHECKING:
@@ -72,9 +80,19 @@ DEFAULT_MEMORY_SHARE = 16  # default --max-memory: 1/N of physical memory (1.5 G
 MIN_MEMORY_BYTES = 64 * 2**20  # default --max-memory on a machine that does not say its memory
 
 
+def grid_px(max_coc_px: float) -> int:
+    """What tiles and padding are multiples of: TILE_SIZE, or the pyramid's coarsest
+    texel the gather reads for this blur (2^(l+1) px at level l) where that is larger."""
+    return max(TILE_SIZE, 2 ** (levels_needed(max_coc_px) + 1))
+
+
 def padding_px(max_coc_px: float) -> int:
     """Pixels of input around a tile that can reach it (see the module docstring)."""
-    return TILE_SIZE * (dilate_tiles(max_coc_px) + PAD_EXTRA_TILES)
+    pad = TILE_SIZE * (dilate_tiles(max_coc_px) + PAD_EXTRA_TILES)
+    grid = grid_px(max_coc_px)
+    if grid == TILE_SIZE:
+        return pad
+    return _floor_tile(pad + grid - 1, grid) + grid  # the window's outermost texel may differ
 
 
 def default_memory_bytes() -> int:
@@ -126,11 +144,12 @@ class Tiling:
 
     def plan(self, width: int, height: int, max_coc_px: float) -> TilePlan:
         """The tiles of a frame that does not fit; InputError if none can hold its blur."""
-        pad = padding_px(max_coc_px)
+        pad, grid = padding_px(max_coc_px), grid_px(max_coc_px)
         if self.tile_px is not None:
-            tile = (self.tile_px, self.tile_px)
+            side = max(grid, _floor_tile(self.tile_px, grid))
+            tile = (side, side)
         else:
-            tile = self._auto(width, height, pad)
+            tile = self._auto(width, height, pad, grid)
         plan = TilePlan((width, height), tile, pad)
         w, h = plan.window_size
         if max(w, h) > self.max_side_px:
@@ -141,35 +160,35 @@ class Tiling:
             )
         return plan
 
-    def _auto(self, width: int, height: int, pad: int) -> tuple[int, int]:
+    def _auto(self, width: int, height: int, pad: int, grid: int) -> tuple[int, int]:
         """The tile shape with the least padding whose window fits the limits."""
         area = self.memory_bytes // BYTES_PER_WINDOW_PX
         side = min(self.max_side_px, math.isqrt(area))
-        square = _floor_tile(side - 2 * pad)
-        if square < TILE_SIZE:
-            need = (TILE_SIZE + 2 * pad) ** 2 * BYTES_PER_WINDOW_PX
+        square = _floor_tile(side - 2 * pad, grid)
+        if square < grid:
+            need = (grid + 2 * pad) ** 2 * BYTES_PER_WINDOW_PX
             raise InputError(
                 f"{width}x{height} frame: tiles padded by {pad} px of blur on each side need "
-                f"windows of at least {TILE_SIZE + 2 * pad} px and {need / 2**20:.0f} MiB; "
+                f"windows of at least {grid + 2 * pad} px and {need / 2**20:.0f} MiB; "
                 f"the limits are {self.max_side_px} px and --max-memory "
                 f"{self.memory_bytes / 2**20:.0f} MiB (lower --max-coc or raise --max-memory)"
             )
         candidates = [(square, square)]
         # One band (or one column) when the frame's height (width) fits a window.
         if height <= self.max_side_px:
-            band = _floor_tile(min(self.max_side_px, area // height) - 2 * pad)
-            if band >= TILE_SIZE:
+            band = _floor_tile(min(self.max_side_px, area // height) - 2 * pad, grid)
+            if band >= grid:
                 candidates.append((band, height))
         if width <= self.max_side_px:
-            column = _floor_tile(min(self.max_side_px, area // width) - 2 * pad)
-            if column >= TILE_SIZE:
+            column = _floor_tile(min(self.max_side_px, area // width) - 2 * pad, grid)
+            if column >= grid:
                 candidates.append((width, column))
         return min(candidates, key=lambda t: TilePlan((width, height), t, pad).work_px)
 
 
-def _floor_tile(px: int) -> int:
-    """`px` rounded down to a multiple of TILE_SIZE."""
-    return px // TILE_SIZE * TILE_SIZE
+def _floor_tile(px: int, grid: int = TILE_SIZE) -> int:
+    """`px` rounded down to a multiple of `grid`."""
+    return px // grid * grid
 
 
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), px

@@ -9,6 +9,7 @@ With a tile less of padding the same test sees the seams.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -20,6 +21,7 @@ from realtime.errors import InputError
 from realtime.frameloop import FrameLoop, StillFrames
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
+from realtime.passes.pyramid import levels_needed
 from realtime.pipeline import Compositor
 from realtime.sources.depth import DEPTH_ROWS, DepthConvention, _metres, depth_to_metres
 from realtime.sources.images import decode_srgb_integers, linear_to_srgb, load_color
@@ -28,6 +30,7 @@ from realtime.tiling import (
     TiledComposite,
     TilePlan,
     Tiling,
+    grid_px,
     padding_px,
 )
 
@@ -42,13 +45,15 @@ LIGHTS = 0.01  # fraction of the seam scene's pixels that are lights
 DEPTHS_M = (0.3, 0.5, 2.0, 3.0, 50.0)  # depths of the seam scene's blocks (focus at 2 m)
 
 
-def seam_scene(width: int = 600, height: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def seam_scene(
+    width: int = 600, height: int = 400, depths: tuple[float, ...] = DEPTHS_M
+) -> tuple[np.ndarray, np.ndarray]:
     """Blocks of 8 px at random depths: in front of focus at the largest CoC, in focus,
     behind it; so blurred foreground edges cross every seam, and at every window's edge
     the chain's reach is used in full. Lights everywhere, on the seams and on windows'
     edges, become sprites."""
     rng = np.random.default_rng(7)
-    blocks = rng.choice(DEPTHS_M, size=(height // 8 + 1, width // 8 + 1))
+    blocks = rng.choice(depths, size=(height // 8 + 1, width // 8 + 1))
     depth = np.kron(blocks, np.ones((8, 8)))[:height, :width].astype(np.float32)
     color = rng.uniform(0.0, 0.5, (height, width, 3)).astype(np.float32)
     lights = rng.uniform(size=(height, width)) < LIGHTS
@@ -59,12 +64,14 @@ def seam_scene(width: int = 600, height: int = 400) -> tuple[np.ndarray, np.ndar
 LENS = Lens(focal_length_mm=50, f_number=1.0, focus_m=2.0, max_coc_px=64.0)
 
 
-def tiled(comp: Compositor, color: np.ndarray, depth: np.ndarray, tile: int) -> np.ndarray:
+def tiled(
+    comp: Compositor, color: np.ndarray, depth: np.ndarray, tile: int, lens: Lens = LENS
+) -> np.ndarray:
     h, w = depth.shape
-    plan = Tiling(16384, NO_LIMIT, tile).plan(w, h, LENS.max_coc_px)
+    plan = Tiling(16384, NO_LIMIT, tile).plan(w, h, lens.clamp_px)
     assert plan.count > 1
     times = dict.fromkeys(("input", "gpu", "readback"), 0.0)
-    return TiledComposite(comp, color, depth, LENS, plan, times).assemble()
+    return TiledComposite(comp, color, depth, lens, plan, times).assemble()
 
 
 def codes(linear: np.ndarray) -> np.ndarray:
@@ -77,8 +84,15 @@ def codes(linear: np.ndarray) -> np.ndarray:
 def test_padding_is_the_dilate_reach_and_a_tile() -> None:
     for max_coc in (1.0, 8.0, 32.0, 33.0, 64.0, 200.0):
         pad = padding_px(max_coc)
+        assert grid_px(max_coc) == TILE_SIZE
         assert pad == TILE_SIZE * (dilate_tiles(max_coc) + 1) and pad % TILE_SIZE == 0
         assert pad >= max_coc / 2 + TILE_SIZE  # the largest radius, and then a tile
+    # Past about 215 px the gather reads pyramid texels wider than a tile: the padding
+    # is a multiple of them and holds one more.
+    for max_coc, grid in ((250.0, 2 * TILE_SIZE), (500.0, 4 * TILE_SIZE)):
+        pad = padding_px(max_coc)
+        assert grid_px(max_coc) == grid and pad % grid == 0
+        assert pad >= TILE_SIZE * (dilate_tiles(max_coc) + 1) + grid
 
 
 def test_tiles_cover_the_frame_once_on_the_chains_grid() -> None:
@@ -145,6 +159,26 @@ def test_a_tile_less_padding_shows_seams(
     whole = compositor.render(color, depth, LENS)
     monkeypatch.setattr(realtime.tiling, "PAD_EXTRA_TILES", -1)
     assert float_difference(tiled(compositor, color, depth, SEAM_TILE), whole) > 0.01
+
+
+LARGE_BLUR = replace(LENS, max_coc_px=250.0)  # 0.2 m at 1024 px: 328 px of blur, clamped
+LARGE_DEPTHS_M = (0.2, 0.5, 2.0, 3.0, 50.0)
+
+
+def test_large_blur_tiles_equal_the_untiled_render(compositor: Compositor) -> None:
+    """At 250 px the gather reads 32 px pyramid texels: windows aligned to them render
+    the frame's pixels; aligned to tiles only, coarse texels straddle and seams show."""
+    color, depth = seam_scene(1024, 512, LARGE_DEPTHS_M)
+    whole = compositor.render(color, depth, LARGE_BLUR)
+    assert levels_needed(LARGE_BLUR.clamp_px) == 4 and grid_px(LARGE_BLUR.clamp_px) == 32
+    assert float_difference(tiled(compositor, color, depth, 256, LARGE_BLUR), whole) <= (
+        FLOAT_TOLERANCE
+    )
+    # the same padding, windows on the tile grid only (240 px = 15 tiles): 0.075 measured
+    plan = TilePlan((1024, 512), (240, 240), padding_px(LARGE_BLUR.clamp_px))
+    times = dict.fromkeys(("input", "gpu", "readback"), 0.0)
+    parts = TiledComposite(compositor, color, depth, LARGE_BLUR, plan, times).assemble()
+    assert float_difference(parts, whole) > 0.01
 
 
 def test_cli_tiles_match_the_untiled_render(tmp_path: Path) -> None:
