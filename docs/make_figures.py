@@ -1,0 +1,133 @@
+"""The README's rack-smoothness and large-blur figures (run from a checkout).
+
+    .venv/bin/python docs/make_figures.py [--before BAND.npy] [--save-band BAND.npy]
+
+rack-difference-strip.png: the fixed rack of `rackfocus bench` (realtime.smoothness:
+TUM frame, 35 mm f/1.4, 1.2 -> 3.5 m over 48 frames), second temporal difference of
+display luma at four frames, pipeline above brute force, amplified 8x (the 3/255
+threshold of the metric shows as 24/255 grey).
+
+large-blur.png: the bench's demo scene at 960x540 with the blur scaled so the
+largest CoC is 250 px, over the middle quarter of the rows (the band brute force is
+measured on): ground truth (accumulated over the aperture), [a pipeline band saved
+by an older checkout, --before], the pipeline, brute force. PSNRs printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import imageio.v3 as iio
+import numpy as np
+
+from realtime.bench import lens_for_max_coc
+from realtime.metrics import display, psnr
+from realtime.sources.images import LUMA_WEIGHTS
+
+DOCS = Path(__file__).resolve().parent
+STRIP_FRAMES = (9, 19, 29, 39)  # rack frames whose second difference is shown
+GAIN = 8.0  # display gain of the difference maps
+LARGE_SIZE = (960, 540)
+LARGE_COC = 250.0
+
+
+def srgb8(linear: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(display(linear) * 255.0), 0, 255).astype(np.uint8)
+
+
+def second_difference(frames: list[np.ndarray]) -> np.ndarray:
+    """|v[k+1] - 2 v[k] + v[k-1]| of display luma, as metrics.rack_jumps counts it."""
+    luma = [display(f) @ np.array(LUMA_WEIGHTS) for f in frames]
+    return np.abs(luma[2] - 2.0 * luma[1] + luma[0])
+
+
+def rack_strip(ctx: Any, compositor: Any) -> np.ndarray:
+    from dataclasses import replace
+
+    from realtime.baselines import BruteForce
+    from realtime.passes.constants import shader_defines
+    from realtime.pipeline import read_rgb
+    from realtime.smoothness import rack_input, rack_lenses
+
+    _, color, depth = rack_input(ctx)
+    lenses, largest = rack_lenses(depth, depth.shape[1])
+    clamp = float(np.ceil(largest))
+    brute = BruteForce(ctx, shader_defines(clamp))
+    textures = compositor.upload(color, depth)
+    color_tex, depth_tex = textures
+    rows = []
+    for kind in ("pipeline", "brute"):
+        maps = []
+        for k in STRIP_FRAMES:
+            frames = []
+            for lens in lenses[k - 1 : k + 2]:
+                if kind == "pipeline":
+                    out = compositor.render_textures(*textures, lens)
+                else:
+                    out = brute.run(color_tex, depth_tex, replace(lens, max_coc_px=clamp))
+                frames.append(read_rgb(out))
+            diff = second_difference(frames)
+            print(f"{kind} frame {k}: {(diff > 3 / 255).mean() * 100:.3f}% over 3/255")
+            maps.append(np.clip(diff * GAIN * 255.0, 0, 255).astype(np.uint8)[::2, ::2])
+        rows.append(np.concatenate(maps, axis=1))
+    brute.release()
+    strip = np.concatenate(rows, axis=0)
+    return np.repeat(strip[..., None], 3, axis=2)
+
+
+def large_blur(ctx: Any, compositor: Any, before: Path | None, save: Path | None) -> np.ndarray:
+    from realtime.baselines import BruteForce
+    from realtime.bench import BRUTE_BAND
+    from realtime.groundtruth import SCENES, render_ground_truth, render_rgbd
+    from realtime.passes.constants import shader_defines
+    from realtime.pipeline import read_rgb
+
+    scene = SCENES["demo"]()
+    w, h = LARGE_SIZE
+    color, depth = render_rgbd(ctx, scene, scene.lens, w, h)
+    lens = lens_for_max_coc(scene.lens, depth, LARGE_COC)
+    textures = compositor.upload(color, depth)
+    out = read_rgb(compositor.render_textures(*textures, lens))
+    rows = round(h * BRUTE_BAND)
+    first = (h - rows) // 2
+    band = slice(first, first + rows)
+    brute = BruteForce(ctx, shader_defines(LARGE_COC))
+    color_tex, depth_tex = textures
+    reference = read_rgb(brute.run(color_tex, depth_tex, lens, rows=(first, rows)))
+    brute.release()
+    truth = render_ground_truth(ctx, scene, lens, w, h, samples=256)
+    if save is not None:
+        np.save(save, out[band])  # for --before in a later checkout
+    panels = [("ground truth", truth[band])]
+    if before is not None:
+        panels.append(("before", np.load(before)))
+    panels += [("pipeline", out[band]), ("brute force", reference[band])]
+    for name, image in panels[1:]:
+        print(f"large blur {name}: band PSNR {psnr(image, truth[band]):.2f} dB")
+    gap = np.full((4, w, 3), 255, np.uint8)
+    parts = [p for _, image in panels for p in (srgb8(image), gap)][:-1]
+    return np.concatenate(parts, axis=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="a large-blur band saved by another checkout")
+    parser.add_argument("--save-band", type=Path, help="save this checkout's large-blur band")
+    parser.add_argument("--only", choices=("rack", "large"), help="make one figure")
+    args = parser.parse_args()
+    from realtime.pipeline import Compositor
+
+    compositor = Compositor()
+    ctx = compositor.ctx
+    if args.only != "large":
+        iio.imwrite(DOCS / "rack-difference-strip.png", rack_strip(ctx, compositor))
+    if args.only != "rack":
+        iio.imwrite(
+            DOCS / "large-blur.png", large_blur(ctx, compositor, args.before, args.save_band)
+        )
+
+
+if __name__ == "__main__":
+    main()
