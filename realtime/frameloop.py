@@ -19,6 +19,7 @@ budget stays on the host and `compose_frame` returns a `TiledComposite`
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,6 +159,7 @@ class FrameLoop:
         self.sync = sync
         self.tiling = tiling
         self.frame: tuple[np.ndarray, np.ndarray] | None = None  # a frame rendered in tiles
+        self.frame_depths = (math.inf, math.inf)  # its nearest and farthest depth (m)
         self.max_side = max_side_px(compositor.ctx)  # the GPU's largest texture side, px
         self.conditioner: DepthConditioner | None = None
         if condition_depth:
@@ -215,6 +217,7 @@ class FrameLoop:
                         "follow; pass --condition-depth off or a smaller --size"
                     )
                 self.frame = (color, depth)
+                self.frame_depths = depth_range(depth)  # once per input frame, not per lens
                 return None
             if max(w, h) > self.max_side:
                 raise InputError(
@@ -248,7 +251,7 @@ class FrameLoop:
         assert self.tiling is not None
         width, height = self.image_size
         # padding for the frame's own largest blur, not the chain's limit
-        blur = lens.largest_coc_px(depth_range(self.frame[1]), width)
+        blur = lens.largest_coc_px(self.frame_depths, width)
         plan = self.tiling.plan(width, height, min(lens.clamp_px, blur))
         self.composites += 1
         return TiledComposite(self.compositor, *self.frame, lens, plan, self.times)
