@@ -2,6 +2,10 @@
 
     .venv/bin/python docs/make_figures.py [--before BAND.npy] [--save-band BAND.npy]
 
+The README's "before" row: an older checkout's chain, run through this script
+(PYTHONPATH=OLD .venv/bin/python docs/make_figures.py --only large --save-band
+before.npy; commit 6b0f7c3 for the README), then --before before.npy here.
+
 rack-difference-strip.png: the fixed rack of `rackfocus bench` (realtime.smoothness:
 TUM frame, 35 mm f/1.4, 1.2 -> 3.5 m over 48 frames), second temporal difference of
 display luma at four frames, pipeline above brute force, amplified 8x (the 3/255
