@@ -23,6 +23,16 @@ def disc_diameter(image: np.ndarray) -> float:
     return 2.0 * np.sqrt(area / np.pi)
 
 
+def flat_disc_spread(
+    out: np.ndarray, centre: int, diameter: float, share: float
+) -> tuple[float, float]:
+    """(relative spread, mean) of a disc's values closer to (centre, centre) than share *
+    diameter (0.3: the inner 60% of its radius)."""
+    yy, xx = np.mgrid[: out.shape[0], : out.shape[1]]
+    inner = out[np.hypot(yy - centre, xx - centre) < share * diameter]
+    return float(inner.std() / inner.mean()), float(inner.mean())
+
+
 @pytest.mark.parametrize("blur_px", [12.0, 30.0, 60.0])
 def test_bright_pixel_becomes_flat_disc_of_thin_lens_size(compositor, blur_px: float) -> None:
     color, depth = flat_scene()
@@ -34,10 +44,9 @@ def test_bright_pixel_becomes_flat_disc_of_thin_lens_size(compositor, blur_px: f
     assert out.sum() == pytest.approx(100.0, rel=0.03)  # energy within 3%
     assert disc_diameter(out) == pytest.approx(expected, abs=1.0)
     # flat top: the inner 60% of the disc varies by less than 5%
-    yy, xx = np.mgrid[:SIZE, :SIZE]
-    inner = out[np.hypot(yy - 80, xx - 80) < 0.3 * expected]
-    assert inner.std() / inner.mean() < 0.05
-    assert inner.mean() == pytest.approx(100.0 / (np.pi * expected**2 / 4), rel=0.06)
+    spread, mean = flat_disc_spread(out, 80, expected, 0.3)
+    assert spread < 0.05
+    assert mean == pytest.approx(100.0 / (np.pi * expected**2 / 4), rel=0.06)
 
 
 def test_all_in_focus_input_is_unchanged(compositor) -> None:
@@ -117,10 +126,9 @@ def test_large_discs_stay_flat_and_keep_their_energy(compositor, blur_px: float)
     out = compositor.render(color, depth, lens)[..., 0]
     assert out.sum() == pytest.approx(1000.0, rel=0.03)
     assert disc_diameter(out) == pytest.approx(blur_px, abs=2.0)
-    yy, xx = np.mgrid[:size, :size]
-    inner = out[np.hypot(yy - 160, xx - 160) < 0.4 * blur_px]
-    assert inner.std() / inner.mean() < 0.03
-    assert inner.mean() == pytest.approx(1000.0 / (np.pi * blur_px**2 / 4), rel=0.06)
+    spread, mean = flat_disc_spread(out, 160, blur_px, 0.4)
+    assert spread < 0.03
+    assert mean == pytest.approx(1000.0 / (np.pi * blur_px**2 / 4), rel=0.06)
 
 
 def test_a_blurred_backdrop_is_smooth_however_large_its_blur(compositor) -> None:
