@@ -30,7 +30,8 @@ uniform sampler2D sprites_half_bg;
 
 layout(location = 0) out vec4 result;  // Composite (realtime/passes/composite.py)
 
-uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance
+uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance, nearest first
+flat in float tile_radius;  // composite.vert: the largest blur radius reaching the tile (Dilate)
 
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
 // Slight-focus resolve at q: foreground (discs in front of the focal plane,
@@ -44,6 +45,10 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
     float shape = aperture_area(1.0);  // hoisted out of the loop
     for (int i = 0; i < SLIGHT_TAPS; ++i) {
         vec3 tap = slight_taps[i];  // (x, y, distance), px
+        // no disc reaching the tile reaches this tap or any farther one (the
+        // weight below is 0 from tap.z >= radius + 0.5); the same for the
+        // whole tile, so a software rasteriser leaves the loop for all of it
+        if (tap.z >= tile_radius + 0.5) break;
         ivec2 p = clamp(q + ivec2(tap.xy), ivec2(0), last);
         vec4 t = texelFetch(prepared, p, 0);
         float k = t.a;

@@ -7,6 +7,8 @@
 uniform sampler2D reach;  // Dilate: .xy = fg and bg radius, .z = flags
 uniform vec2 full_size;   // output size, px
 
+flat out float tile_radius;  // the largest blur radius reaching the tile (full-res px)
+
 bool in_this_class(vec4 tile) {
     bool copy = copy_tile(tile.xy);
 #if COPY_TILES
@@ -19,7 +21,9 @@ bool in_this_class(vec4 tile) {
 void main() {
     ivec2 tiles = textureSize(reach, 0);
     ivec2 tile = ivec2(gl_InstanceID % tiles.x, gl_InstanceID / tiles.x);
-    if (!in_this_class(texelFetch(reach, tile, 0))) {
+    vec4 radii = texelFetch(reach, tile, 0);
+    tile_radius = max(radii.x, radii.y);
+    if (!in_this_class(radii)) {
         gl_Position = vec4(-2.0, -2.0, 0.0, 1.0);
         return;
     }

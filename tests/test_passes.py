@@ -34,6 +34,7 @@ from realtime.passes.constants import (
     shader_defines,
 )
 from realtime.passes.dilate import Dilate
+from realtime.passes.kernel import slight_taps
 from realtime.passes.pyramid import Pyramid, level_sizes
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles, tile_grid
@@ -420,3 +421,15 @@ def test_dilate_flags_narrow_and_slight_tiles(passes: Passes, texture: MakeTextu
     assert narrow[0, 4] and not slight[0, 4]  # all in focus (0..0.5)
     assert narrow[3, 0] and not slight[3, 0]  # all -10: the near side likewise
     assert not narrow[2, 1] and slight[2, 1]  # -10 beside +10
+
+
+def test_slight_taps_run_nearest_first_so_a_tile_stops_at_its_reach() -> None:
+    # composite.frag leaves the slight-focus loop at the first tap a tile's largest
+    # radius r cannot reach (distance >= r + 0.5): every tap it skips must be as far
+    taps = slight_taps()
+    distance = taps[:, 2]
+    assert len(taps) == 21  # the 5x5 window less its corners: SLIGHT_COC / 2 + 0.5 = 2.8 px
+    np.testing.assert_allclose(distance, np.hypot(taps[:, 0], taps[:, 1]), rtol=1e-6)
+    assert (np.diff(distance) >= 0).all()
+    # a tile whose largest blur is 1 px (r = 0.5) reads the pixel alone; 2 px, its 3x3 block
+    assert int((distance < 0.5 + 0.5).sum()) == 1 and int((distance < 1.0 + 0.5).sum()) == 9

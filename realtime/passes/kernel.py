@@ -46,5 +46,8 @@ def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
 
 
 def slight_taps() -> np.ndarray:
-    """Rows (x, y, distance) of the slight-focus window (constants.slight_offsets)."""
-    return np.array([(x, y, math.hypot(x, y)) for x, y in slight_offsets()], dtype=np.float32)
+    """Rows (x, y, distance) of the slight-focus window (constants.slight_offsets), nearest
+    first: a disc of radius r reaches no tap farther than r + 0.5, so a tile whose largest
+    radius is r stops at the first such tap (composite.frag)."""
+    rows = sorted((math.hypot(x, y), y, x) for x, y in slight_offsets())
+    return np.array([(x, y, d) for d, y, x in rows], dtype=np.float32)
