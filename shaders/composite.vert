@@ -27,9 +27,8 @@ void main() {
         gl_Position = vec4(-2.0, -2.0, 0.0, 1.0);
         return;
     }
-    // two triangles: corners (0,0) (1,0) (0,1) / (0,1) (1,0) (1,1)
-    int v = gl_VertexID;
-    vec2 corner = vec2((v == 1 || v == 4 || v == 5) ? 1.0 : 0.0, (v == 2 || v == 3 || v == 5) ? 1.0 : 0.0);
+    // a strip of two triangles: corners (0,0) (1,0) (0,1) (1,1)
+    vec2 corner = vec2(gl_VertexID & 1, gl_VertexID >> 1);
     vec2 px = min((vec2(tile) + corner) * float(TILE_SIZE), full_size);
     gl_Position = vec4(px / full_size * 2.0 - 1.0, 0.0, 1.0);
 }

@@ -62,7 +62,7 @@ class FullscreenPass:
     ) -> None:
         """Bind `inputs` to the sampler uniforms of the same names and draw at `size`.
 
-        With `instances`, draws that many instanced quads (6 vertices each)
+        With `instances`, draws that many instanced quads (a strip of 4 vertices each)
         instead of the full-screen triangle; the vertex stage places them.
         """
         self._allocate(size)
@@ -74,7 +74,7 @@ class FullscreenPass:
             self.set(name, value)
         self.fbo.use()
         if instances:
-            self.vao.render(moderngl.TRIANGLES, vertices=6, instances=instances)
+            self.vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=instances)
         else:
             self.vao.render(moderngl.TRIANGLES, vertices=3)
 
