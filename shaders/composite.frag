@@ -59,8 +59,9 @@ vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
         bool front = k < -FG_MIN;
         float reach_r = (front || k <= centre) ? r : min(r, centre_r);
         float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) * density;
-        fg += front ? vec4(t.rgb, 1.0) * (w * (1.0 - fg_share(k))) : vec4(0.0);
-        bg += front ? vec4(0.0) : vec4(t.rgb, 1.0) * w;
+        vec4 c = vec4(t.rgb, 1.0);
+        fg += c * (front ? w * (1.0 - fg_share(k)) : 0.0);
+        bg += c * (front ? 0.0 : w);
     }
     vec3 behind = (bg.rgb + sharp * 1e-9) / (bg.a + 1e-9);
     float alpha = min(fg.a, 1.0);
