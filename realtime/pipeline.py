@@ -24,7 +24,7 @@ from realtime.passes.constants import dilate_tiles, shader_defines
 from realtime.passes.dilate import Dilate
 from realtime.passes.gather import Gather
 from realtime.passes.prepare import Prepare
-from realtime.passes.pyramid import Pyramid, levels_needed
+from realtime.passes.pyramid import Pyramid, cross_fades, levels_needed
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
@@ -148,7 +148,9 @@ class Compositor:
         done("dilate")
         levels = self.pyramid.run(half, levels_needed(largest))
         done("pyramid")
-        fg, bg, weight = self.gather.run((half, highlight), levels, reach, lens.blades)
+        fg, bg, weight = self.gather.run(
+            (half, highlight), levels, reach, lens.blades, cross_fades(largest)
+        )
         done("gather")
         sprites = self.scatter.run(prepared, (half, highlight), tiles, aperture, largest)
         done("scatter")

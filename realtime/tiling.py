@@ -9,10 +9,10 @@ kept. Tiles are produced a band (a row of tiles) at a time, top to bottom, so
 writers can stream the output in strips.
 
 Why a tile equals the same pixels of the whole render. The chain is
-translation-invariant on the grids it uses: the half-res 2x2 blocks, the
-TILE_SIZE tiles and the pyramid's texels. Window origins are multiples of
-TILE_SIZE and of the coarsest texel read (tiles and the padding are), so a
-window's grids are the frame's; CoCs take the whole frame's width
+translation-invariant on the grids it uses: the half-res 2x2 blocks and the
+TILE_SIZE tiles (the pyramid's levels keep every half-res texel). Window
+origins are multiples of TILE_SIZE (tiles and the padding are), so a window's
+grids are the frame's; CoCs take the whole frame's width
 (`Compositor.render_textures(image_width=...)`). What differs is only what lies
 beyond a window's inner edge, where the passes clamp or skip. Counting
 what each pass reads, with D = dilate_tiles(max_coc) and R = max_coc / 2 <= 16 D
@@ -23,13 +23,12 @@ the largest blur radius (px), from such an edge:
     tiles      min/max CoC exact everywhere; the highlight flag of tile 0 may differ
     dilate     tiles within D, none past the edge for tiles >= D: their radii are
                exact, their flags (tile 0's highlight) from tile D + 1 on
-    pyramid    level l reduces 2^l x 2^l half-res texels (2^(l+1) px, at most the
-               grid G = grid_px(max_coc), a multiple of TILE_SIZE to which window
-               origins are aligned, so a window's texels are the frame's): only the
-               outermost texel of each level may differ, G px from the edge
+    pyramid    level l's texel is the box of 2^(l+1) px around a half-res texel
+               corner (at most G = grid_px(max_coc) wide, a multiple of TILE_SIZE):
+               only boxes within G / 2 px of the edge may differ
     gather     its tile's radii and taps within R / 2 half-res texels (8 D): exact
                from tile D on, but for the first texel of tile D, whose widest tap
-               reaches the edge texel; taps read pyramid levels up to G px wide,
+               reaches the edge texel; taps read pyramid boxes up to G px wide,
                so where G > TILE_SIZE the padding holds one G more
     scatter    a sprite covers pixels within R + 1 px of its centre: sprites from
                the edge texel (or from beyond the edge) end before px R + 3 < 16 (D + 1)
@@ -38,7 +37,7 @@ the largest blur radius (px), from such an edge:
                each neighbour tile: the last texel of tile D, not its first
 
 so from tile D + 1 on every pixel is the frame's: `padding_px = TILE_SIZE * (D + 1)`,
-rounded up to G (plus G where the gather reads texels wider than a tile)
+rounded up to G (plus G where the gather reads boxes wider than a tile)
 (with D tiles, a highlight at a window's edge shows: tests/test_tiling.py). Sprites
 add up in the order of their tiles (row-major over the window, the same order as
 over the frame), so their sums are the same sums. Left is float rounding where
@@ -62,7 +61,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
-from realtime.passes.pyramid import levels_needed
+from realtime.passes.pyramid import levels_needed, texture_size
 from realtime.sources.images import decode_srgb_integers
 
 if TYPE_CHECKING:
@@ -72,17 +71,19 @@ if TYPE_CHECKING:
 
 # Chain memory per window pixel, bytes: inputs RGB32F + R32F (16), prepare and
 # composite RGBA32F (32), two scatter layers (32), half-res setup and gather (4 x
-# RGBA32F / 4 = 16), plus the host copies of a window's upload and readback (~44);
-# llvmpipe measured 115-150 (windows of 3072 down to 1024 px).
-BYTES_PER_WINDOW_PX = 140
+# RGBA32F / 4 = 16), the pyramid's levels (up to 6 x RGBA32F / 4 = 24), plus the host
+# copies of a window's upload and readback (~44); llvmpipe measured 115-150 without
+# the pyramid's levels (windows of 3072 down to 1024 px).
+BYTES_PER_WINDOW_PX = 164
 PAD_EXTRA_TILES = 1  # padding tiles beyond the dilate reach (see the module docstring)
 DEFAULT_MEMORY_SHARE = 16  # default --max-memory: 1/N of physical memory (1.5 GiB of 24 GiB)
 MIN_MEMORY_BYTES = 64 * 2**20  # default --max-memory on a machine that does not say its memory
 
 
 def grid_px(max_coc_px: float) -> int:
-    """What tiles and padding are multiples of: TILE_SIZE, or the pyramid's coarsest
-    texel the gather reads for this blur (2^(l+1) px at level l) where that is larger."""
+    """What tiles and padding are multiples of: TILE_SIZE, or the widest pyramid box the
+    gather reads for this blur (2^(l+1) px at level l) where that is larger (the padding
+    then holds one more)."""
     return max(TILE_SIZE, 2 ** (levels_needed(max_coc_px) + 1))
 
 
@@ -105,11 +106,16 @@ def default_memory_bytes() -> int:
 
 
 def max_side_px(ctx: moderngl.Context) -> int:
-    """The largest texture or viewport side this context renders (GL_MAX_TEXTURE_SIZE,
-    GL_MAX_VIEWPORT_DIMS)."""
+    """The largest window side this context renders: its viewport and texture limits
+    (GL_MAX_VIEWPORT_DIMS, GL_MAX_TEXTURE_SIZE), the latter for the Pyramid's texture,
+    which holds half-res copies of a window side by side (pyramid.texture_size)."""
     info = ctx.info
     viewport = info["GL_MAX_VIEWPORT_DIMS"]
-    return int(min(info["GL_MAX_TEXTURE_SIZE"], *viewport))
+    texture = info["GL_MAX_TEXTURE_SIZE"]
+    # a window of side `texture` has levels of half that: they take max(levels) texels
+    levels = texture_size((texture // 2, texture // 2))
+    side = texture * texture // max(levels)
+    return int(min(side, texture, *viewport))
 
 
 @dataclass(frozen=True)

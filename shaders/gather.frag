@@ -1,19 +1,23 @@
-// Gather (half resolution): scatter-as-gather over a ring kernel, two layers.
+// Gather (half resolution): scatter-as-gather over ring kernels, two layers.
 //
 // Every pixel s is a disc of radius r_s = |coc_s| / 2 (full-res px) holding
 // its colour spread evenly, density 1 / (pi r_s^2). The output pixel p sums
 // the discs that cover it, estimated from taps on rings: ring k lies at
 // radius k * spacing with 8k taps, so every tap stands for the same area
-// pi spacing^2 / 4 (the centre tap too) and reads a texel of about that size
-// from the pyramid (pyramid.frag): level l holds texels of 2^(l+1) full-res
-// px, each the mean of what lies under it, so no tap skips what lies between
-// taps. The spacing is RING_SPACING (one half-res texel) until KERNEL_RINGS
-// rings no longer cover the largest radius reaching the tile; then it grows
-// with that radius, and the taps move up the pyramid, so a tile pays the
-// same KERNEL_TAPS at most however large its blur. While the spacing is
-// fixed the taps sit where they sit whatever the tile's radius: rings beyond
-// every disc's reach add nothing, so a pixel's result does not change when
-// its tile's radius does.
+// pi spacing^2 / 4 (the centre tap too).
+//
+// Kernel l has spacing RING_SPACING * 2^l (kernel 0: one half-res texel) and
+// reads pyramid level l (pyramid.frag), whose texel at a tap is the box of
+// that size centred there: no tap skips what lies between taps, and what a
+// tap reads moves smoothly with the pixel. A tile gathers with the finest
+// kernel whose KERNEL_RINGS rings cover the largest radius reaching it (the
+// Dilate pass's), so it pays KERNEL_TAPS at most however large its blur; as
+// that radius grows toward the kernel's limit, the result cross-fades into
+// the next kernel's (kernels_for). Within a kernel the taps sit where they
+// sit whatever the tile's radius (rings beyond every disc's reach add
+// nothing), so a pixel's result changes only as the discs around it do and
+// as the cross-fade moves: no tap jumps from texel to texel while a rack
+// moves the CoCs, and no kernel switch pops.
 //
 // The two layers gather separately, each over the radius that can reach it
 // (the Dilate pass's fg and bg radii), so a sharp near disc beside a wide
@@ -32,10 +36,17 @@
 // leaks into the blur behind it nor receives it. Where p is foreground the
 // background behind it is unseen: background samples within p's own radius
 // fill it (hole fill), each with a small weight.
+//
+// Loops, not branches, skip work: a software rasteriser such as llvmpipe
+// runs both sides of an `if` for a block of pixels, but leaves a loop once
+// every pixel of the block has. So each layer loops over its kernels, one
+// or (cross-fading) two, up to MOST_KERNELS: 1 in the program for frames
+// whose blur is too small for any tile to cross-fade (the loop unrolls).
 #include "dof_common.glsl"
 
-uniform sampler2D half_color;  // Setup target 0: rgb linear, a = signed CoC (full-res px);
-                               // levels 1..PYRAMID_LEVELS: Pyramid (2x2, 4x4, ... texels)
+uniform sampler2D half_color;  // Setup target 0: rgb linear, a = signed CoC (full-res px)
+uniform sampler2D levels;      // Pyramid: the levels side by side, LEVEL_COLUMNS a row
+                               // (half_color itself where the frame needs no level)
 uniform int top_level;         // the coarsest level filled (as deep as this frame's blur needs)
 uniform sampler2D reach;       // Dilate: .xy = fg and bg radius reaching the tile, .w = nearest CoC around
 uniform sampler2D highlight;   // Setup target 1: a = the share of the texel's block at its depth
@@ -45,101 +56,111 @@ layout(location = 0) out vec4 foreground;  // Gather target 0 (realtime/passes/g
 layout(location = 1) out vec4 background;  // Gather target 1
 layout(location = 2) out float weight;     // Gather target 2
 
-// A kernel over radius `radius`: its spacing (full-res px), taps and pyramid
-// level: the largest whose texels are no larger than the spacing (`round` 0,
-// the foreground's) or, for the background (BACKGROUND_LEVEL_ROUND), up to
-// 2^0.75 times larger, which smooths a wide blur more than it blurs the edges
-// within it (measured on the bench's scene). Lengths in the loops are in spacings.
+// Kernel `level` over radius `radius` (full-res px). Lengths in the loops
+// are in spacings.
 struct Kernel {
+    int level;
     float spacing;
     float tap_area;  // area each tap stands for, pi spacing^2 / 4
     float to_taps;   // 0.5 / spacing: a CoC diameter (full-res px) to a radius in spacings
     float density;   // aperture area / tap_area of a disc of radius 1 spacing
     int taps;
-    int level;
-    vec2 step;       // a ring spacing in texels of the level
-    ivec2 last;      // the level's last texel
+    float snap;      // 0 at level 0 (the texel a tap falls in), 0.5 above (the box centred nearest)
+    ivec2 origin;    // where the level lies in `levels`
+    ivec2 last;      // the last half-res texel
 };
 
-Kernel kernel_for(float radius, float round) {
+Kernel kernel_at(int level, float radius) {
     Kernel k;
-    // A tap on ring k stands for the annulus k * spacing +- spacing / 2, so
-    // ring k matters only if some disc reaches past its inner edge.
-    k.spacing = max(RING_SPACING, radius / float(KERNEL_RINGS));
+    k.level = level;
+    k.spacing = RING_SPACING * float(1 << level);
     k.tap_area = 0.25 * PI * k.spacing * k.spacing;
     k.to_taps = 0.5 / k.spacing;
     k.density = aperture_area(1.0) / (0.25 * PI);
+    // A tap on ring k stands for the annulus k * spacing +- spacing / 2, so
+    // ring k matters only if some disc reaches past its inner edge.
     k.taps = KERNEL_TAPS_BY_RINGS[clamp(int(ceil(radius / k.spacing - 0.5)), 1, KERNEL_RINGS)];
-    k.level = clamp(int(floor(log2(k.spacing / RING_SPACING) + round)), 0, top_level);
-    float scale = 1.0 / float(1 << k.level);  // half-res texels to level texels
-    k.step = vec2(0.5 * k.spacing * scale);  // a spacing is spacing / 2 half-res texels
-    k.last = textureSize(half_color, k.level) - 1;
+    k.snap = level == 0 ? 0.0 : 0.5;
+    k.last = textureSize(half_color, 0) - 1;
+    k.origin = ivec2(level % LEVEL_COLUMNS, level / LEVEL_COLUMNS) * (k.last + 1);
     return k;
 }
 
-// The texel of tap `tap` (a ring_taps row) of kernel k around `centre`, the
-// half-res position of the pixel in texels of the kernel's level.
-vec4 tap_texel(Kernel k, vec4 tap, vec2 centre) {
-    return texelFetch(half_color, clamp(ivec2(floor(centre + tap.xy * k.step)), ivec2(0), k.last), k.level);
+// The kernels a tile of radius `radius` gathers with: `first`, the finest
+// whose rings cover it (KERNEL_RINGS rings cover up to KERNEL_RINGS + 0.5
+// spacings), cross-faded into the next over the last KERNEL_BLEND of an
+// octave of radius before `first` stops covering: `blend` of the result
+// (0 to 1) comes from kernel first + 1. Where `first` moves up, the blend
+// has handed all over to it: the result is continuous in the radius.
+// pyramid.py's levels_needed restates this.
+struct Kernels {
+    int first;
+    float blend;
+};
+
+Kernels kernels_for(float radius) {
+    // octaves above the radius kernel 0 covers; kernel ceil(c) is the finest covering
+    float c = log2(max(radius, 1e-6) / ((float(KERNEL_RINGS) + 0.5) * RING_SPACING));
+    Kernels ks;
+    ks.first = clamp(int(ceil(c)), 0, top_level);
+    ks.blend = ks.first < top_level ? smoothstep(1.0 - KERNEL_BLEND, 1.0, c - float(ks.first - 1)) : 0.0;
+    return ks;
 }
 
-void main() {
-    ivec2 texel = ivec2(gl_FragCoord.xy);
-    vec4 centre = texelFetch(half_color, texel, 0);
-    vec4 tile = texelFetch(reach, texel / HALF_TILE, 0);
-    vec2 tile_reach = tile.xy;
-    if (copy_tile(tile_reach)) {
-        foreground = vec4(0.0);
-        background = centre;
-        weight = 1.0;
-        return;
-    }
-    vec2 centre_pos = vec2(texel) + 0.5;  // half-res texels
-    float own_r = 0.5 * abs(centre.a);  // full-res px
+// The half-res texel of tap `tap` (a ring_taps row) of kernel k around the
+// pixel's half-res position `centre`: at level 0 the texel the tap falls in,
+// above it the one whose box is centred nearest to the tap.
+ivec2 tap_at(Kernel k, vec4 tap, vec2 centre) {
+    vec2 at = centre + tap.xy * (0.5 * k.spacing);  // a half-res texel is 2 full-res px
+    return clamp(ivec2(floor(at + k.snap)), ivec2(0), k.last);
+}
 
-    // Foreground: only where a near disc reaches (fg_share is 0 for discs
-    // smaller than LAYER_MIN_COC, so a smaller radius gathers nothing). The
-    // centre tap is the pixel itself, never a coarse texel around it.
-    vec4 fg = vec4(0.0);
-    if (tile_reach.x > 0.5 * LAYER_MIN_COC) {
-        Kernel k = kernel_for(tile_reach.x, 0.0);
-        vec2 centre_at = centre_pos * (k.step / (0.5 * k.spacing));
-        float r = own_r / k.spacing;  // radii in spacings from here on
-        // a tap covers tap_area / disc area of p (at most all of it)
-        float share = texelFetch(highlight, texel, 0).a;
-        fg = vec4(centre.rgb, 1.0) * (share * fg_share(centre.a) * clamp(r + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0));
-        for (int i = 1; i < k.taps; ++i) {
-            vec4 tap = ring_taps[i];
-            vec4 s = tap_texel(k, tap, centre_at);
-            // at half res a texel on a silhouette keeps the nearest CoC of its
-            // block: its disc counts by the share of the block at that depth
-            float share = 1.0;
-            if (k.level == 0) share = texelFetch(highlight, clamp(ivec2(floor(centre_at + tap.xy * k.step)), ivec2(0), k.last), 0).a;
-            r = abs(s.a) * k.to_taps;
-            float cover = clamp(r - tap.z + 0.5, 0.0, 1.0);
-            fg += vec4(s.rgb, 1.0) * (share * fg_share(s.a) * cover / max(k.density * r * r, 1.0));
-        }
+// Foreground at p by kernel k: premultiplied colour and coverage.
+vec4 gather_foreground(Kernel k, ivec2 texel, vec4 centre, float centre_share) {
+    vec2 centre_at = vec2(texel) + 0.5;
+    float r = 0.5 * abs(centre.a) / k.spacing;  // radii in spacings from here on
+    // a tap covers tap_area / disc area of p (at most all of it); the centre
+    // tap is the pixel itself, never a box around it
+    vec4 fg = vec4(centre.rgb, 1.0) * (centre_share * fg_share(centre.a) * clamp(r + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0));
+    for (int i = 1; i < k.taps; ++i) {
+        vec4 tap = ring_taps[i];
+        ivec2 at = tap_at(k, tap, centre_at);
+        vec4 s = texelFetch(levels, at + k.origin, 0);
+        // at half res a texel on a silhouette keeps the nearest CoC of its
+        // block: its disc counts by the share of the block at that depth
+        float share = 1.0;
+        if (k.level == 0) share = texelFetch(highlight, at, 0).a;
+        r = abs(s.a) * k.to_taps;
+        float cover = clamp(r - tap.z + 0.5, 0.0, 1.0);
+        fg += vec4(s.rgb, 1.0) * (share * fg_share(s.a) * cover / max(k.density * r * r, 1.0));
     }
+    return fg;
+}
 
-    // Background, normalised: weights per unit of disc area, times tap_area
-    // while summing (the same for every tap).
-    Kernel k = kernel_for(tile_reach.y, BACKGROUND_LEVEL_ROUND);
-    vec2 centre_at = centre_pos * (k.step / (0.5 * k.spacing));
+// Background at p by kernel k, per unit of disc area: the weighted colour sum
+// (.sum) and the weight a background like p's own would have where the
+// foreground layer covers it (.hidden): the foreground hides what lies there,
+// which the normalised sum stands in for, and the composite scales lights by it.
+struct Background {
+    vec4 sum;
+    float hidden;
+};
+
+Background gather_background(Kernel k, ivec2 texel, vec4 centre, bool near_discs) {
+    vec2 centre_at = vec2(texel) + 0.5;
     float centre_r = hidden_reach(centre.a) / k.spacing;  // radii in spacings from here on
-    float own = own_r / k.spacing;
+    float own = 0.5 * abs(centre.a) / k.spacing;
     float hole = HOLE_WEIGHT * hole_share(centre.a) * k.tap_area;
-    // `hidden`: the weight a background like p's own would have where the
-    // foreground layer covers it: the foreground hides what lies there, which
-    // the normalised sum stands in for, and the composite scales lights by it.
+    // weights per unit of disc area, times tap_area while summing (the same for every tap)
     float f = fg_share(centre.a);
     float own_w = 1.0 / max(k.density * own * own, 1.0);
     float w = clamp(own + 0.5, 0.0, 1.0) * own_w;
     vec4 bg = vec4(centre.rgb, 1.0) * ((1.0 - f) * (w + hole));
     float hidden = f * w;
-    if (tile.w < -LAYER_MIN_COC) {
+    if (near_discs) {
         for (int i = 1; i < k.taps; ++i) {
             vec4 tap = ring_taps[i];
-            vec4 s = tap_texel(k, tap, centre_at);
+            vec4 s = texelFetch(levels, tap_at(k, tap, centre_at) + k.origin, 0);
             float r = abs(s.a) * k.to_taps;
             float reach_r = s.a <= centre.a ? r : min(r, centre_r);
             f = fg_share(s.a);
@@ -153,24 +174,59 @@ void main() {
         // sum without the foreground's terms, for less
         for (int i = 1; i < k.taps; ++i) {
             vec4 tap = ring_taps[i];
-            vec4 s = tap_texel(k, tap, centre_at);
+            vec4 s = texelFetch(levels, tap_at(k, tap, centre_at) + k.origin, 0);
             float r = abs(s.a) * k.to_taps;
             float reach_r = s.a <= centre.a ? r : min(r, centre_r);
             w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0);
             bg += vec4(s.rgb, 1.0) * (w + hole * clamp(own - tap.z + 0.5, 0.0, 1.0));
         }
     }
-    bg /= k.tap_area;  // per unit of disc area (the opaque test below compares with HOLE_WEIGHT)
+    return Background(bg / k.tap_area, hidden / k.tap_area);
+}
+
+void main() {
+    ivec2 texel = ivec2(gl_FragCoord.xy);
+    vec4 centre = texelFetch(half_color, texel, 0);
+    vec4 tile = texelFetch(reach, texel / HALF_TILE, 0);
+    vec2 tile_reach = tile.xy;
+    if (copy_tile(tile_reach)) {
+        foreground = vec4(0.0);
+        background = centre;
+        weight = 1.0;
+        return;
+    }
+
+    // Foreground: only where a near disc reaches (fg_share is 0 for discs
+    // smaller than LAYER_MIN_COC, so a smaller radius gathers nothing).
+    vec4 fg = vec4(0.0);
+    Kernels ks = kernels_for(tile_reach.x);
+    int kernels = tile_reach.x > 0.5 * LAYER_MIN_COC ? (ks.blend > 0.0 ? MOST_KERNELS : 1) : 0;
+    float centre_share = texelFetch(highlight, texel, 0).a;
+    for (int i = 0; i < min(kernels, MOST_KERNELS); ++i) {
+        vec4 one = gather_foreground(kernel_at(ks.first + i, tile_reach.x), texel, centre, centre_share);
+        fg += one * (i == 0 ? 1.0 - ks.blend : ks.blend);
+    }
+
+    // Background, normalised.
+    bool near_discs = tile.w < -LAYER_MIN_COC;
+    ks = kernels_for(tile_reach.y);
+    Background bg = Background(vec4(0.0), 0.0);
+    for (int i = 0; i < (ks.blend > 0.0 ? MOST_KERNELS : 1); ++i) {
+        Background one = gather_background(kernel_at(ks.first + i, tile_reach.y), texel, centre, near_discs);
+        float share = i == 0 ? 1.0 - ks.blend : ks.blend;
+        bg.sum += one.sum * share;
+        bg.hidden += one.hidden * share;
+    }
 
     // Coverage is capped at 1. A foreground pixel with no background anywhere
     // in reach has nothing to show through it: its layer is opaque (a sparse
     // kernel only estimates its coverage); the first background weight within
     // reach (HOLE_WEIGHT) lets it show through.
-    float opaque = fg_share(centre.a) * (1.0 - clamp(bg.a / HOLE_WEIGHT, 0.0, 1.0));
+    float opaque = fg_share(centre.a) * (1.0 - clamp(bg.sum.a / HOLE_WEIGHT, 0.0, 1.0));
     float alpha = max(min(fg.a, 1.0), opaque);
     foreground = fg.a > 0.0 ? vec4(fg.rgb * (alpha / fg.a), alpha) : vec4(0.0);
     // Where no background sample reaches, the centre's own colour (the limit
     // of the normalised sum as its weight goes to 0).
-    background = vec4((bg.rgb + centre.rgb * 1e-9) / (bg.a + 1e-9), centre.a);
-    weight = bg.a / (bg.a + hidden / k.tap_area + 1e-9);  // the share of what reaches p left visible
+    background = vec4((bg.sum.rgb + centre.rgb * 1e-9) / (bg.sum.a + 1e-9), centre.a);
+    weight = bg.sum.a / (bg.sum.a + bg.hidden + 1e-9);  // the share of what reaches p left visible
 }

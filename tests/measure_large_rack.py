@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import imageio.v3 as iio
 import numpy as np
@@ -24,6 +25,7 @@ from realtime.baselines import BruteForce
 from realtime.bench import lens_for_max_coc
 from realtime.focus import rack
 from realtime.groundtruth import SCENES, render_rgbd
+from realtime.lens import Lens
 from realtime.metrics import display, rack_jumps
 from realtime.passes.constants import shader_defines
 from realtime.pipeline import Compositor, read_rgb
@@ -35,6 +37,19 @@ RACK_M = (1.5, 5.0)
 BAND_ROWS = 16
 
 
+def large_rack(comp: Compositor, scale_px: float = 40.0) -> tuple[list[Lens], float, Any]:
+    """The rack's lenses, the largest |CoC| they reach (px) and the uploaded (colour,
+    depth) textures of the demo scene at SIZE."""
+    w, h = SIZE
+    scene = SCENES["demo"]()
+    color, depth = render_rgbd(comp.ctx, scene, scene.lens, w, h)
+    base = replace(lens_for_max_coc(scene.lens, depth, scale_px), max_coc_px=None)
+    track = rack(*RACK_M, (FRAMES - 1) / FPS, easing="linear")
+    lenses = [track.lens_at(base, k / FPS) for k in range(FRAMES)]
+    largest = max(float(np.abs(lens.coc_px(depth, w)).max()) for lens in lenses)
+    return lenses, largest, comp.upload(color, depth)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scale_px", nargs="?", type=float, default=40.0)
@@ -42,13 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     w, h = SIZE
     comp = Compositor()
-    scene = SCENES["demo"]()
-    color, depth = render_rgbd(comp.ctx, scene, scene.lens, w, h)
-    base = replace(lens_for_max_coc(scene.lens, depth, args.scale_px), max_coc_px=None)
-    track = rack(*RACK_M, (FRAMES - 1) / FPS, easing="linear")
-    lenses = [track.lens_at(base, k / FPS) for k in range(FRAMES)]
-    largest = max(float(np.abs(lens.coc_px(depth, w)).max()) for lens in lenses)
-    color_tex, depth_tex = comp.upload(color, depth)
+    lenses, largest, (color_tex, depth_tex) = large_rack(comp, args.scale_px)
     frames = [read_rgb(comp.render_textures(color_tex, depth_tex, lens)) for lens in lenses]
     rows = (h // 2 - BAND_ROWS // 2, BAND_ROWS)
     band = slice(rows[0], rows[0] + rows[1])

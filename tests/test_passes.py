@@ -35,7 +35,7 @@ from realtime.passes.constants import (
 )
 from realtime.passes.dilate import Dilate
 from realtime.passes.kernel import slight_taps
-from realtime.passes.pyramid import Pyramid, level_sizes
+from realtime.passes.pyramid import Pyramid, level_origin
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles, tile_grid
 
@@ -245,30 +245,32 @@ def test_tiles_hold_the_coc_range_and_largest_sprite(
 # --- pyramid ---------------------------------------------------------------------------
 
 
-def pyramid_reference(finer: np.ndarray) -> np.ndarray:
-    """pyramid.frag in numpy, one level: each texel the farthest CoC of its 2x2 block and
-    the mean colour of the texels at about that depth (weights fading 1 -> 0 between one
-    and two tolerances). Sizes halve rounding down, as GL mip levels do."""
+def pyramid_reference(finer: np.ndarray, level: int) -> np.ndarray:
+    """pyramid.frag in numpy, one level from the one below, at the same size: texel i
+    combines four texels of that level, i - 1 and i on each axis (level 1) or i -+ a
+    half box, 2^(l-2) (above), clamped to its edges: the farthest CoC of the four and
+    the mean colour of those at about that depth (weights fading 1 -> 0 between one and
+    two tolerances)."""
     h, w = finer.shape[:2]
-    hh, hw = max(1, h // 2), max(1, w // 2)
-    out = np.zeros((hh, hw, 4))
-    for y in range(hh):
-        for x in range(hw):
-            block = np.array(
+    offsets = (-1, 0) if level == 1 else (-(2 ** (level - 2)), 2 ** (level - 2))
+    out = np.zeros((h, w, 4))
+    for y in range(h):
+        for x in range(w):
+            four = np.array(
                 [
-                    finer[min(2 * y + dy, h - 1), min(2 * x + dx, w - 1)]
-                    for dy in (0, 1)
-                    for dx in (0, 1)
+                    finer[min(max(y + dy, 0), h - 1), min(max(x + dx, 0), w - 1)]
+                    for dy in offsets
+                    for dx in offsets
                 ],
                 np.float64,
             )
-            kept = block[:, 3].max()
-            weight = np.clip(2.0 - np.abs(block[:, 3] - kept) / (1.0 + 0.25 * abs(kept)), 0, 1)
-            out[y, x] = (*(block[:, :3] * weight[:, None]).sum(0) / weight.sum(), kept)
+            kept = four[:, 3].max()
+            weight = np.clip(2.0 - np.abs(four[:, 3] - kept) / (1.0 + 0.25 * abs(kept)), 0, 1)
+            out[y, x] = (*(four[:, :3] * weight[:, None]).sum(0) / weight.sum(), kept)
     return out
 
 
-def test_pyramid_levels_keep_the_farthest_depth_of_each_block(ctx: moderngl.Context) -> None:
+def test_pyramid_levels_keep_the_farthest_depth_of_each_box(ctx: moderngl.Context) -> None:
     """Every level of a 19x13 texture with a depth edge, against the numpy reduction."""
     rng = np.random.default_rng(4)
     h, w = 13, 19
@@ -276,20 +278,36 @@ def test_pyramid_levels_keep_the_farthest_depth_of_each_block(ctx: moderngl.Cont
     coc[5:8, 12:15] = 0.5  # a sharp patch inside the background
     level0 = np.dstack([rng.uniform(0, 1, (h, w, 3)), coc]).astype(np.float32)
     half_color = ctx.texture((w, h), 4, level0.tobytes(), dtype="f4")
-    half_color.build_mipmaps(0, PYRAMID_LEVELS)
     pyramid = Pyramid(ctx, shader_defines(MAX_COC))
     try:
-        pyramid.run(half_color)
+        texture, levels = pyramid.run(half_color)
+        assert levels == PYRAMID_LEVELS and texture.size == (2 * w, 3 * h)  # two a row
+        texels = np.frombuffer(texture.read(), np.float32).reshape(3 * h, 2 * w, 4)
         want = level0.astype(np.float64)
-        for level, (lw, lh) in enumerate(level_sizes((w, h)), start=1):
-            want = pyramid_reference(want)
-            got = np.frombuffer(half_color.read(level=level), np.float32).reshape(lh, lw, 4)
-            assert got.shape == want.shape
+        for level in range(PYRAMID_LEVELS + 1):
+            if level > 0:
+                want = pyramid_reference(want, level)
+            x, y = level_origin(level, (w, h))
+            got = texels[y : y + h, x : x + w]
             np.testing.assert_array_equal(got[..., 3], want[..., 3].astype(np.float32))
             np.testing.assert_allclose(got[..., :3], want[..., :3], rtol=1e-5, atol=1e-5)
-        level1 = np.frombuffer(half_color.read(level=1), np.float32).reshape(6, 9, 4)
-        assert level1[2, 6, 3] > 40.0  # rows 4-5: half the sharp patch, half background
-        assert level1[3, 6, 3] == 0.5  # rows 6-7: all patch
+        level1 = texels[:h, w:]
+        # level 1's texel (13, 5) is the box of half-res rows 4-5, columns 12-13: half
+        # the sharp patch, half background; (13, 6): rows 5-6, all patch
+        assert level1[5, 13, 3] > 40.0 and level1[6, 13, 3] == 0.5
+    finally:
+        pyramid.release()
+        half_color.release()
+
+
+def test_pyramid_is_the_setup_texture_itself_where_no_level_is_needed(
+    ctx: moderngl.Context,
+) -> None:
+    half_color = ctx.texture((8, 6), 4, dtype="f4")
+    pyramid = Pyramid(ctx, shader_defines(MAX_COC))
+    try:
+        texture, levels = pyramid.run(half_color, 0)
+        assert texture is half_color and levels == 0
     finally:
         pyramid.release()
         half_color.release()

@@ -20,10 +20,9 @@ LAYER_MIN_COC = 3.4  # |CoC| (px) from which the half-res layers blend in (fully
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 4  # most rings the gather kernel uses
-PYRAMID_LEVELS = 5  # levels below half res the gather reads (level l: texels of 2^(l+1) px)
-# The background gather reads the level floor(log2(spacing / RING_SPACING) + this): texels up
-# to 2^0.75 times its tap spacing (the foreground's, 0: no larger than it)
-BACKGROUND_LEVEL_ROUND = 0.25
+KERNEL_BLEND = 0.5  # share of an octave of radius over which a gather kernel fades into the next
+PYRAMID_LEVELS = 5  # levels above half res the gather reads (level l: boxes of 2^(l+1) px)
+LEVEL_COLUMNS = 2  # the Pyramid's texture holds its levels side by side, this many a row
 SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend into sprites
 SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
 SPRITE_HALF_MIN = 24.0  # |CoC| (px) from which sprites move to the half-res sprite layers
@@ -87,8 +86,10 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,
         "KERNEL_RINGS": KERNEL_RINGS,
+        "KERNEL_BLEND": KERNEL_BLEND,
         "PYRAMID_LEVELS": PYRAMID_LEVELS,
-        "BACKGROUND_LEVEL_ROUND": BACKGROUND_LEVEL_ROUND,
+        "LEVEL_COLUMNS": LEVEL_COLUMNS,  # the Pyramid's texture: levels side by side
+        "LEVEL_ROWS": -(-(PYRAMID_LEVELS + 1) // LEVEL_COLUMNS),
         "KERNEL_TAPS": kernel_taps(),
         # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS
         "KERNEL_TAPS_BY_RINGS": glsl_int_array([kernel_taps(k) for k in range(KERNEL_RINGS + 1)]),

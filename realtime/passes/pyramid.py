@@ -1,4 +1,4 @@
-"""Pyramid pass: mip levels of the half-res setup texture, for wide gathers."""
+"""Pyramid pass: the half-res setup texture filtered to wider boxes, for wide gathers."""
 
 from __future__ import annotations
 
@@ -6,87 +6,123 @@ import math
 
 import moderngl
 
+from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass, Size
 from realtime.passes.constants import (
-    BACKGROUND_LEVEL_ROUND,
+    KERNEL_BLEND,
     KERNEL_RINGS,
+    LEVEL_COLUMNS,
     PYRAMID_LEVELS,
     RING_SPACING,
 )
 
 
-def level_sizes(size: Size, levels: int = PYRAMID_LEVELS) -> list[Size]:
-    """Sizes of the mip levels below `size`, each half (rounded down, at least 1), up to
-    `levels` of them or the 1x1 level, whichever comes first (GL has none past it)."""
-    sizes: list[Size] = []
-    w, h = size
-    while len(sizes) < levels and (w, h) != (1, 1):
-        w, h = max(1, w // 2), max(1, h // 2)
-        sizes.append((w, h))
-    return sizes
+def kernels_for(radius_px: float) -> tuple[int, float]:
+    """gather.frag's kernels_for: the finest kernel whose rings cover `radius_px` (kernel
+    l reads level l) and the share of the result the next one takes (0 to 1)."""
+    octaves = math.log2(max(radius_px, 1e-6) / ((KERNEL_RINGS + 0.5) * RING_SPACING))
+    first = max(0, math.ceil(octaves))
+    t = min(max((octaves - first + 1 - (1.0 - KERNEL_BLEND)) / KERNEL_BLEND, 0.0), 1.0)
+    return first, t * t * (3.0 - 2.0 * t)  # GLSL smoothstep
 
 
 def levels_needed(largest_coc_px: float) -> int:
-    """Pyramid levels a gather over blur up to `largest_coc_px` reads: gather.frag's
-    kernel_for at the largest radius, its background's rounding (BACKGROUND_LEVEL_ROUND)."""
-    spacing = max(RING_SPACING, 0.5 * largest_coc_px / KERNEL_RINGS)
-    level = math.floor(math.log2(spacing / RING_SPACING) + BACKGROUND_LEVEL_ROUND)
-    return min(PYRAMID_LEVELS, level)
+    """Pyramid levels a gather over blur up to `largest_coc_px` reads: the kernels at the
+    largest radius (a smaller radius needs no coarser one)."""
+    first, blend = kernels_for(0.5 * largest_coc_px)
+    return min(PYRAMID_LEVELS, first + (blend > 0.0))
+
+
+def cross_fades(largest_coc_px: float) -> bool:
+    """Whether some radius up to this blur's makes the gather cross-fade two kernels."""
+    first, blend = kernels_for(0.5 * largest_coc_px)
+    return first > 0 or blend > 0.0
+
+
+def level_origin(level: int, size: Size) -> tuple[int, int]:
+    """Where level `level` (0 = the half-res texture) of a half-res `size` lies in the
+    Pyramid's texture: LEVEL_COLUMNS levels a row, in order (gather.frag's level_origin)."""
+    return (level % LEVEL_COLUMNS) * size[0], (level // LEVEL_COLUMNS) * size[1]
+
+
+def texture_size(size: Size) -> Size:
+    """The Pyramid's texture for a half-res `size`: PYRAMID_LEVELS + 1 levels."""
+    rows = -(-(PYRAMID_LEVELS + 1) // LEVEL_COLUMNS)
+    return LEVEL_COLUMNS * size[0], rows * size[1]
 
 
 class Pyramid(FullscreenPass):
-    """Fills mip levels 1..PYRAMID_LEVELS of the Setup pass's half_color texture (which
-    allocates them): level l, RGBA32F at 1 / 2^l of half res, rgb linear, the mean of the
-    2x2 texels below at about the farthest one's depth; a = that farthest signed CoC
+    """One RGBA32F texture holding the half-res setup texture and its levels side by side
+    (level_origin), all at half res: level l's texel j holds, at
+    about the farthest depth among them, the mean of the 2^l x 2^l half-res texels
+    centred on its lower-left corner; rgb linear, a = that farthest signed CoC
     (full-res px).
 
-    GL cannot draw into a mip level through moderngl, so each level is drawn into a
-    scratch target of its size and copied in through a pixel buffer (on a GPU the copy
-    stays on the GPU).
+    Each level is drawn into a scratch target from the level below it, then copied into
+    its place (a texture cannot be drawn into while it is read).
     """
 
     shader = "pyramid.frag"
-    outputs = ()
+    outputs = ((4, "f4"),)  # the scratch level
     filter = moderngl.NEAREST
 
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object]):
         super().__init__(ctx, defines)
-        self.fbos: list[moderngl.Framebuffer] = []
-        self.buffer: moderngl.Buffer | None = None
+        self.copy = program(ctx, "copy.frag", defines=defines)
+        self.copy_vao = ctx.vertex_array(self.copy, [])
+        self.levels: moderngl.Texture | None = None
+        self.levels_fbo: moderngl.Framebuffer | None = None
 
-    def _levels(self, sizes: list[Size]) -> None:
-        if [t.size for t in self.textures] == sizes:
-            return
-        self.release_targets()
-        for size in sizes:
-            tex = self.ctx.texture(size, 4, dtype="f4")
-            self.textures.append(tex)
-            self.fbos.append(self.ctx.framebuffer(color_attachments=[tex]))
-        if sizes:
-            self.buffer = self.ctx.buffer(reserve=sizes[0][0] * sizes[0][1] * 16)
+    def _levels(self, size: Size) -> moderngl.Texture:
+        if self.levels is None or self.levels.size != texture_size(size):
+            self._release_levels()
+            self.levels = self.ctx.texture(texture_size(size), 4, dtype="f4")
+            self.levels.filter = (moderngl.NEAREST, moderngl.NEAREST)
+            self.levels_fbo = self.ctx.framebuffer(color_attachments=[self.levels])
+        return self.levels
 
-    def run(self, half_color: moderngl.Texture, levels: int = PYRAMID_LEVELS) -> int:
-        """Fill the first `levels` levels of `half_color` (which must have them; the
-        gather reads no coarser level than its largest kernel needs); returns how many
-        it filled."""
-        self._levels(level_sizes(half_color.size))
-        half_color.use(0)
-        self.set("finer", 0)
-        filled = min(levels, len(self.fbos))
-        for level, fbo in enumerate(self.fbos[:filled], start=1):
-            self.set("finer_level", level - 1)
-            fbo.use()
-            self.vao.render(moderngl.TRIANGLES, vertices=3)
-            assert self.buffer is not None
-            fbo.read_into(self.buffer, components=4, dtype="f4")
-            half_color.write(self.buffer, level=level)
-        return filled
+    def _copy_into_place(self, source: moderngl.Texture, level: int) -> None:
+        assert self.levels_fbo is not None
+        origin = level_origin(level, source.size)
+        self.levels_fbo.use()
+        self.levels_fbo.viewport = (*origin, *source.size)
+        source.use(0)
+        self.copy["source"] = 0
+        self.copy["origin"] = origin
+        self.copy_vao.render(moderngl.TRIANGLES, vertices=3)
 
-    def release_targets(self) -> None:
-        for fbo in self.fbos:
-            fbo.release()
-        self.fbos = []
-        if self.buffer is not None:
-            self.buffer.release()
-            self.buffer = None
-        super().release_targets()
+    def run(
+        self, half_color: moderngl.Texture, levels: int = PYRAMID_LEVELS
+    ) -> tuple[moderngl.Texture, int]:
+        """The texture holding `half_color` and its first `levels` levels (the gather
+        reads no coarser one than its largest kernel needs) and how many levels it
+        holds: with none, `half_color` itself."""
+        levels = min(levels, PYRAMID_LEVELS)
+        if levels <= 0:
+            return half_color, 0
+        texture = self._levels(half_color.size)
+        self._copy_into_place(half_color, 0)
+        w, h = half_color.size
+        for level in range(1, levels + 1):
+            # level 1: the 2x2 texels around a corner; above: the four boxes of the
+            # level below centred half a box (2^(l-2) texels) to either side
+            half_box = 2 ** (level - 2) if level > 1 else 0
+            offsets = (-max(half_box, 1), half_box)
+            uniforms = {"finer_origin": level_origin(level - 1, (w, h)), "offsets": offsets}
+            self.draw((w, h), {"finer": texture}, uniforms)
+            self._copy_into_place(self.output, level)
+        return texture, levels
+
+    def _release_levels(self) -> None:
+        if self.levels_fbo is not None:
+            self.levels_fbo.release()
+            self.levels_fbo = None
+        if self.levels is not None:
+            self.levels.release()
+            self.levels = None
+
+    def release(self) -> None:
+        self._release_levels()
+        super().release()
+        self.copy_vao.release()
+        self.copy.release()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import moderngl
 
 from realtime.passes.base import FullscreenPass, Size
-from realtime.passes.constants import PYRAMID_LEVELS
 
 
 class Setup(FullscreenPass):
@@ -13,7 +12,6 @@ class Setup(FullscreenPass):
 
     0 (half_color): rgb linear, the mean of the 2x2 block's pixels near that
     depth, highlights removed; a = signed CoC (full-res px, < 0 in front of focus).
-    It has mip levels 1..PYRAMID_LEVELS, which the Pyramid pass fills.
     1 (highlight): rgb excess to scatter as a sprite (0 if none); a = the share of the
     block at that depth (the sum of its pixels' weights / 4): the foreground gather
     counts an edge texel's disc by it.
@@ -23,14 +21,6 @@ class Setup(FullscreenPass):
     outputs = ((4, "f4"), (4, "f4"))
     # Gather taps must not blend colours and CoCs across depth edges.
     filter = moderngl.NEAREST
-
-    def _allocate(self, size: Size) -> None:
-        fresh = size != self.size or self.fbo is None
-        super()._allocate(size)
-        if fresh:
-            half_color = self.textures[0]
-            half_color.build_mipmaps(0, PYRAMID_LEVELS)  # allocates the levels (fewer if tiny)
-            half_color.filter = (moderngl.NEAREST_MIPMAP_NEAREST, moderngl.NEAREST)
 
     def run(self, prepared: moderngl.Texture) -> tuple[moderngl.Texture, moderngl.Texture]:
         w, h = prepared.size
