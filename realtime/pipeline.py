@@ -146,10 +146,10 @@ class Compositor:
         done("tiles")
         reach = self.dilate.run(tiles, dilate_tiles(largest))
         done("dilate")
-        levels = self.pyramid.run(half, levels_needed(largest))
+        pyramid = self.pyramid.run(half, levels_needed(largest))
         done("pyramid")
         fg, bg, weight = self.gather.run(
-            (half, highlight), levels, reach, lens.blades, cross_fades(largest)
+            (half, highlight), pyramid, reach, lens.blades, cross_fades(largest)
         )
         done("gather")
         sprites = self.scatter.run(prepared, (half, highlight), tiles, aperture, largest)

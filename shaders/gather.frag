@@ -7,13 +7,14 @@
 // pi spacing^2 / 4 (the centre tap too).
 //
 // Kernel l has spacing RING_SPACING * 2^l (kernel 0: one half-res texel) and
-// reads pyramid level l (pyramid.frag), whose texel at a tap is the box of
-// that size centred there: no tap skips what lies between taps, and what a
-// tap reads moves smoothly with the pixel. A tile gathers with the finest
-// kernel whose KERNEL_RINGS rings cover the largest radius reaching it (the
-// Dilate pass's), so it pays KERNEL_TAPS at most however large its blur; as
-// that radius grows toward the kernel's limit, the result cross-fades into
-// the next kernel's (kernels_for). Within a kernel the taps sit where they
+// reads pyramid level l (pyramid.frag): at a tap, the box of that size
+// centred at the nearest half-res texel corner. No tap skips what lies
+// between taps, and what a tap reads moves smoothly with the pixel. A tile
+// gathers with the finest kernel whose KERNEL_RINGS rings cover the largest
+// radius reaching it (the Dilate pass's), so it pays KERNEL_TAPS at most
+// however large its blur; as that radius grows toward the kernel's limit,
+// the result cross-fades into the next kernel's (kernels_for), which adds
+// that kernel's few taps for the while. Within a kernel the taps sit where they
 // sit whatever the tile's radius (rings beyond every disc's reach add
 // nothing), so a pixel's result changes only as the discs around it do and
 // as the cross-fade moves: no tap jumps from texel to texel while a rack
@@ -92,7 +93,7 @@ Kernel kernel_at(int level, float radius) {
 // octave of radius before `first` stops covering: `blend` of the result
 // (0 to 1) comes from kernel first + 1. Where `first` moves up, the blend
 // has handed all over to it: the result is continuous in the radius.
-// pyramid.py's levels_needed restates this.
+// pyramid.py's kernels_for restates this (levels_needed, cross_fades).
 struct Kernels {
     int first;
     float blend;

@@ -41,7 +41,8 @@ def cross_fades(largest_coc_px: float) -> bool:
 
 def level_origin(level: int, size: Size) -> tuple[int, int]:
     """Where level `level` (0 = the half-res texture) of a half-res `size` lies in the
-    Pyramid's texture: LEVEL_COLUMNS levels a row, in order (gather.frag's level_origin)."""
+    Pyramid's texture: LEVEL_COLUMNS levels a row, in order (gather.frag's kernel_at
+    places them the same way)."""
     return (level % LEVEL_COLUMNS) * size[0], (level // LEVEL_COLUMNS) * size[1]
 
 
