@@ -136,7 +136,6 @@ class Compositor:
         # this frame's largest blur: how far the dilate pass looks, how deep the pyramid goes
         largest = min(lens.clamp_px, blur if blur is not None else math.inf)
         coc_params = lens.coc_scale_bias(width)
-        self.gather.set_aperture(lens.blades, lens.blade_rotation_deg)
         aperture = (lens.blades, math.radians(lens.blade_rotation_deg))
         prepared = self.prepare.run(color, depth, coc_params)
         done("prepare")
@@ -149,7 +148,11 @@ class Compositor:
         pyramid = self.pyramid.run(half, levels_needed(largest))
         done("pyramid")
         fg, bg, weight = self.gather.run(
-            (half, highlight), pyramid, reach, lens.blades, cross_fades(largest)
+            (half, highlight),
+            pyramid,
+            reach,
+            (lens.blades, lens.blade_rotation_deg),
+            cross_fades(largest),
         )
         done("gather")
         sprites = self.scatter.run(prepared, (half, highlight), tiles, aperture, largest)

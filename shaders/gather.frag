@@ -43,6 +43,9 @@
 // every pixel of the block has. So each layer loops over its kernels, one
 // or (cross-fading) two, up to MOST_KERNELS: 1 in the program for frames
 // whose blur is too small for any tile to cross-fade (the loop unrolls).
+// For the same reason no tap reads a table row by its index (an index that
+// differs between pixels makes such a rasteriser gather the row pixel by
+// pixel): a ring's taps are walked by turning the first one's offset.
 #include "dof_common.glsl"
 
 uniform sampler2D half_color;  // Setup target 0: rgb linear, a = signed CoC (full-res px)
@@ -51,27 +54,37 @@ uniform sampler2D levels;      // Pyramid: the levels side by side, LEVEL_COLUMN
 uniform int top_level;         // the coarsest level filled (as deep as this frame's blur needs)
 uniform sampler2D reach;       // Dilate: .xy = fg and bg radius reaching the tile, .w = nearest CoC around
 uniform sampler2D highlight;   // Setup target 1: a = the share of the texel's block at its depth
-uniform vec4 ring_taps[KERNEL_TAPS];  // in ring spacings: offset (x, y), distance in aperture-shape radii, ring
+uniform vec4 ring_walks[KERNEL_RINGS + 1];  // ring k (row 0 unused): its first tap (x, y) in
+                                            // spacings, (cos, sin) of the turn to the next
+#if POLYGON_APERTURE
+uniform float tap_distances[KERNEL_TAPS];  // tap i (centre first, ring by ring): its ring over
+                                           // the aperture shape's radius toward the centre
+#endif
 
 layout(location = 0) out vec4 foreground;  // Gather target 0 (realtime/passes/gather.py)
 layout(location = 1) out vec4 background;  // Gather target 1
 layout(location = 2) out float weight;     // Gather target 2
 
-// Kernel `level` over radius `radius` (full-res px). Lengths in the loops
-// are in spacings.
+// Kernel `level` over radius `radius` (full-res px) around the half-res
+// texel `texel`. Lengths in the loops are in spacings.
 struct Kernel {
     int level;
     float spacing;
     float tap_area;  // area each tap stands for, pi spacing^2 / 4
     float to_taps;   // 0.5 / spacing: a CoC diameter (full-res px) to a radius in spacings
     float density;   // aperture area / tap_area of a disc of radius 1 spacing
-    int taps;
-    float snap;      // 0 at level 0 (the texel a tap falls in), 0.5 above (the box centred nearest)
-    ivec2 origin;    // where the level lies in `levels`
-    ivec2 last;      // the last half-res texel
+    int rings;
+    // where in `levels` a tap at offset o (half-res texels) reads: the
+    // pixel's texel + floor(snap + o), kept within [low, high] (the level's
+    // texels). At level 0 that is the texel the tap falls in, above it the
+    // one whose box is centred nearest to the tap (snap half a texel more).
+    ivec2 texel;
+    float snap;
+    ivec2 low;
+    ivec2 high;
 };
 
-Kernel kernel_at(int level, float radius) {
+Kernel kernel_at(int level, float radius, ivec2 texel) {
     Kernel k;
     k.level = level;
     k.spacing = RING_SPACING * float(1 << level);
@@ -80,11 +93,46 @@ Kernel kernel_at(int level, float radius) {
     k.density = aperture_area(1.0) / (0.25 * PI);
     // A tap on ring k stands for the annulus k * spacing +- spacing / 2, so
     // ring k matters only if some disc reaches past its inner edge.
-    k.taps = KERNEL_TAPS_BY_RINGS[clamp(int(ceil(radius / k.spacing - 0.5)), 1, KERNEL_RINGS)];
-    k.snap = level == 0 ? 0.0 : 0.5;
-    k.last = textureSize(half_color, 0) - 1;
-    k.origin = ivec2(level % LEVEL_COLUMNS, level / LEVEL_COLUMNS) * (k.last + 1);
+    k.rings = clamp(int(ceil(radius / k.spacing - 0.5)), 1, KERNEL_RINGS);
+    ivec2 size = textureSize(half_color, 0);
+    k.low = ivec2(level % LEVEL_COLUMNS, level / LEVEL_COLUMNS) * size;
+    k.high = k.low + size - 1;
+    k.texel = k.low + texel;
+    // Above level 0 a tap on an axis lies halfway between two boxes, and
+    // turning (below) leaves its offset a few ulps to either side: TAP_TIE
+    // settles such ties one way, toward the higher texel, the same in every
+    // window of a tiled render.
+    k.snap = (level == 0 ? 0.5 : 1.0) + TAP_TIE;
     return k;
+}
+
+// Ring `ring` of kernel k, walked tap by tap: 8 ring taps at radius `ring`
+// spacings, each the one before turned by the ring's step.
+struct Ring {
+    vec2 offset;  // the tap's offset from the pixel, half-res texels (2 full-res px each)
+    vec2 turn;    // (cos, sin) of the step
+    int taps;
+    int first;    // the first tap's index in tap_distances
+};
+
+Ring ring_of(Kernel k, int ring) {
+    vec4 walk = ring_walks[ring];
+    return Ring(walk.xy * (0.5 * k.spacing), walk.zw, 8 * ring, KERNEL_TAPS_BY_RINGS[ring - 1]);
+}
+
+vec2 next_offset(Ring r) {
+    return vec2(r.offset.x * r.turn.x - r.offset.y * r.turn.y, r.offset.x * r.turn.y + r.offset.y * r.turn.x);
+}
+
+// A tap's distance from the centre in aperture-shape radii (a disc covers
+// the centre when it is at most the disc's radius, in spacings) is its ring
+// on a circular aperture: the loops work out what depends on it once a ring.
+// On a polygon every tap has its own (tap_distances): the loops work it out
+// again tap by tap (POLYGON_APERTURE).
+
+// The texel of `levels` a tap at `offset` reads.
+ivec2 tap_at(Kernel k, vec2 offset) {
+    return clamp(k.texel + ivec2(floor(k.snap + offset)), k.low, k.high);
 }
 
 // The kernels a tile of radius `radius` gathers with: `first`, the finest
@@ -108,32 +156,31 @@ Kernels kernels_for(float radius) {
     return ks;
 }
 
-// The half-res texel of tap `tap` (a ring_taps row) of kernel k around the
-// pixel's half-res position `centre`: at level 0 the texel the tap falls in,
-// above it the one whose box is centred nearest to the tap.
-ivec2 tap_at(Kernel k, vec4 tap, vec2 centre) {
-    vec2 at = centre + tap.xy * (0.5 * k.spacing);  // a half-res texel is 2 full-res px
-    return clamp(ivec2(floor(at + k.snap)), ivec2(0), k.last);
-}
-
 // Foreground at p by kernel k: premultiplied colour and coverage.
-vec4 gather_foreground(Kernel k, ivec2 texel, vec4 centre, float centre_share) {
-    vec2 centre_at = vec2(texel) + 0.5;
+vec4 gather_foreground(Kernel k, vec4 centre, float centre_share) {
     float r = 0.5 * abs(centre.a) / k.spacing;  // radii in spacings from here on
     // a tap covers tap_area / disc area of p (at most all of it); the centre
     // tap is the pixel itself, never a box around it
     vec4 fg = vec4(centre.rgb, 1.0) * (centre_share * fg_share(centre.a) * clamp(r + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0));
-    for (int i = 1; i < k.taps; ++i) {
-        vec4 tap = ring_taps[i];
-        ivec2 at = tap_at(k, tap, centre_at);
-        vec4 s = texelFetch(levels, at + k.origin, 0);
-        // at half res a texel on a silhouette keeps the nearest CoC of its
-        // block: its disc counts by the share of the block at that depth
-        float share = 1.0;
-        if (k.level == 0) share = texelFetch(highlight, at, 0).a;
-        r = abs(s.a) * k.to_taps;
-        float cover = clamp(r - tap.z + 0.5, 0.0, 1.0);
-        fg += vec4(s.rgb, 1.0) * (share * fg_share(s.a) * cover / max(k.density * r * r, 1.0));
+    for (int ring = 1; ring <= k.rings; ++ring) {
+        Ring walk = ring_of(k, ring);
+        float z = float(ring);
+        for (int j = 0; j < walk.taps; ++j) {
+#if POLYGON_APERTURE
+            z = tap_distances[walk.first + j];
+#endif
+            ivec2 at = tap_at(k, walk.offset);
+            walk.offset = next_offset(walk);
+            vec4 s = texelFetch(levels, at, 0);
+            // at half res a texel on a silhouette keeps the nearest CoC of its
+            // block: its disc counts by the share of the block at that depth
+            // (level 0 lies at the origin of `levels`)
+            float share = 1.0;
+            if (k.level == 0) share = texelFetch(highlight, at, 0).a;
+            r = abs(s.a) * k.to_taps;
+            float cover = clamp(r - z + 0.5, 0.0, 1.0);
+            fg += vec4(s.rgb, 1.0) * (share * fg_share(s.a) * cover / max(k.density * r * r, 1.0));
+        }
     }
     return fg;
 }
@@ -147,8 +194,7 @@ struct Background {
     float hidden;
 };
 
-Background gather_background(Kernel k, ivec2 texel, vec4 centre, bool near_discs) {
-    vec2 centre_at = vec2(texel) + 0.5;
+Background gather_background(Kernel k, vec4 centre, bool near_discs) {
     float centre_r = hidden_reach(centre.a) / k.spacing;  // radii in spacings from here on
     float own = 0.5 * abs(centre.a) / k.spacing;
     float hole = HOLE_WEIGHT * hole_share(centre.a) * k.tap_area;
@@ -159,27 +205,44 @@ Background gather_background(Kernel k, ivec2 texel, vec4 centre, bool near_discs
     vec4 bg = vec4(centre.rgb, 1.0) * ((1.0 - f) * (w + hole));
     float hidden = f * w;
     if (near_discs) {
-        for (int i = 1; i < k.taps; ++i) {
-            vec4 tap = ring_taps[i];
-            vec4 s = texelFetch(levels, tap_at(k, tap, centre_at) + k.origin, 0);
-            float r = abs(s.a) * k.to_taps;
-            float reach_r = s.a <= centre.a ? r : min(r, centre_r);
-            f = fg_share(s.a);
-            w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0);
-            float within = clamp(own - tap.z + 0.5, 0.0, 1.0);  // of p's own disc
-            bg += vec4(s.rgb, 1.0) * ((1.0 - f) * (w + hole * within));
-            hidden += f * within * own_w;
+        for (int ring = 1; ring <= k.rings; ++ring) {
+            Ring walk = ring_of(k, ring);
+            float z = float(ring);
+            float within = clamp(own - z + 0.5, 0.0, 1.0);  // of p's own disc
+            for (int j = 0; j < walk.taps; ++j) {
+#if POLYGON_APERTURE
+                z = tap_distances[walk.first + j];
+                within = clamp(own - z + 0.5, 0.0, 1.0);
+#endif
+                vec4 s = texelFetch(levels, tap_at(k, walk.offset), 0);
+                walk.offset = next_offset(walk);
+                float r = abs(s.a) * k.to_taps;
+                float reach_r = s.a <= centre.a ? r : min(r, centre_r);
+                f = fg_share(s.a);
+                w = clamp(reach_r - z + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0);
+                bg += vec4(s.rgb, 1.0) * ((1.0 - f) * (w + hole * within));
+                hidden += f * within * own_w;
+            }
         }
     } else {
         // no near disc within the kernel (fg_share is 0 for every sample): the same
         // sum without the foreground's terms, for less
-        for (int i = 1; i < k.taps; ++i) {
-            vec4 tap = ring_taps[i];
-            vec4 s = texelFetch(levels, tap_at(k, tap, centre_at) + k.origin, 0);
-            float r = abs(s.a) * k.to_taps;
-            float reach_r = s.a <= centre.a ? r : min(r, centre_r);
-            w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0);
-            bg += vec4(s.rgb, 1.0) * (w + hole * clamp(own - tap.z + 0.5, 0.0, 1.0));
+        for (int ring = 1; ring <= k.rings; ++ring) {
+            Ring walk = ring_of(k, ring);
+            float z = float(ring);
+            float within_hole = hole * clamp(own - z + 0.5, 0.0, 1.0);
+            for (int j = 0; j < walk.taps; ++j) {
+#if POLYGON_APERTURE
+                z = tap_distances[walk.first + j];
+                within_hole = hole * clamp(own - z + 0.5, 0.0, 1.0);
+#endif
+                vec4 s = texelFetch(levels, tap_at(k, walk.offset), 0);
+                walk.offset = next_offset(walk);
+                float r = abs(s.a) * k.to_taps;
+                float reach_r = s.a <= centre.a ? r : min(r, centre_r);
+                w = clamp(reach_r - z + 0.5, 0.0, 1.0) / max(k.density * r * r, 1.0);
+                bg += vec4(s.rgb, 1.0) * (w + within_hole);
+            }
         }
     }
     return Background(bg / k.tap_area, hidden / k.tap_area);
@@ -204,7 +267,7 @@ void main() {
     int kernels = tile_reach.x > 0.5 * LAYER_MIN_COC ? (ks.blend > 0.0 ? MOST_KERNELS : 1) : 0;
     float centre_share = texelFetch(highlight, texel, 0).a;
     for (int i = 0; i < min(kernels, MOST_KERNELS); ++i) {
-        vec4 one = gather_foreground(kernel_at(ks.first + i, tile_reach.x), texel, centre, centre_share);
+        vec4 one = gather_foreground(kernel_at(ks.first + i, tile_reach.x, texel), centre, centre_share);
         fg += one * (i == 0 ? 1.0 - ks.blend : ks.blend);
     }
 
@@ -213,7 +276,7 @@ void main() {
     ks = kernels_for(tile_reach.y);
     Background bg = Background(vec4(0.0), 0.0);
     for (int i = 0; i < (ks.blend > 0.0 ? MOST_KERNELS : 1); ++i) {
-        Background one = gather_background(kernel_at(ks.first + i, tile_reach.y), texel, centre, near_discs);
+        Background one = gather_background(kernel_at(ks.first + i, tile_reach.y, texel), centre, near_discs);
         float share = i == 0 ? 1.0 - ks.blend : ks.blend;
         bg.sum += one.sum * share;
         bg.hidden += one.hidden * share;

@@ -23,6 +23,7 @@ KERNEL_RINGS = 4  # most rings the gather kernel uses
 KERNEL_BLEND = 0.5  # share of an octave of radius over which a gather kernel fades into the next
 PYRAMID_LEVELS = 5  # levels above half res the gather reads (level l: boxes of 2^(l+1) px)
 LEVEL_COLUMNS = 2  # the Pyramid's texture holds its levels side by side, this many a row
+TAP_TIE = 1.0 / 256.0  # half-res texels a gather tap halfway between two boxes moves to settle it
 SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend into sprites
 SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
 SPRITE_HALF_MIN = 24.0  # |CoC| (px) from which sprites move to the half-res sprite layers
@@ -90,6 +91,7 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "PYRAMID_LEVELS": PYRAMID_LEVELS,
         "LEVEL_COLUMNS": LEVEL_COLUMNS,  # the Pyramid's texture: levels side by side
         "LEVEL_ROWS": -(-(PYRAMID_LEVELS + 1) // LEVEL_COLUMNS),
+        "TAP_TIE": TAP_TIE,
         "KERNEL_TAPS": kernel_taps(),
         # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS
         "KERNEL_TAPS_BY_RINGS": glsl_int_array([kernel_taps(k) for k in range(KERNEL_RINGS + 1)]),

@@ -9,7 +9,7 @@ import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
-from realtime.passes.kernel import ring_kernel
+from realtime.passes.kernel import ring_kernel, ring_walks
 
 
 class Gather(FullscreenPass):
@@ -21,42 +21,58 @@ class Gather(FullscreenPass):
     foreground layer's share of them (1 where no foreground is near): the
     background is normalised by it, and the composite scales sprites by it too.
 
-    Two programs from gather.frag: one cross-fades between two kernels where a tile's
-    radius asks for it (MOST_KERNELS 2), one for frames whose blur never does (1).
+    Programs from gather.frag, compiled as frames first need them: one that cross-fades
+    between two kernels where a tile's radius asks for it (MOST_KERNELS 2) or one for
+    frames whose blur never does (1), each for a circular aperture (a tap's distance is its
+    ring) or a polygon (per-tap distances, POLYGON_APERTURE).
     """
 
     shader = "gather.frag"
     outputs = ((4, "f4"), (4, "f4"), (1, "f4"))
 
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object]):
-        super().__init__(ctx, {**defines, "MOST_KERNELS": 2})
-        single = program(ctx, self.shader, self.vertex, {**defines, "MOST_KERNELS": 1})
-        self.programs = (single, self.program)  # indexed by whether the frame cross-fades
-        self.vaos = (ctx.vertex_array(single, []), self.vao)
-        self.aperture: tuple[int, float] | None = None
+        self.defines = defines
+        super().__init__(ctx, self._defines(cross_fades=True, polygon=False))
+        self.programs = {(True, False): (self.program, self.vao)}
+        self.apertures: dict[tuple[bool, bool], tuple[int, float]] = {}
+        cast(moderngl.Uniform, self.program["ring_walks"]).write(ring_walks().tobytes())
 
-    def set_aperture(self, blades: int, rotation_deg: float) -> None:
-        """Upload the kernel for this aperture shape (only when it changes)."""
-        if self.aperture != (blades, rotation_deg):
-            taps = ring_kernel(blades, rotation_deg).tobytes()
-            for prog in self.programs:
-                cast(moderngl.Uniform, prog["ring_taps"]).write(taps)
-            self.aperture = (blades, rotation_deg)
+    def _defines(self, cross_fades: bool, polygon: bool) -> dict[str, object]:
+        return {
+            **self.defines,
+            "MOST_KERNELS": 2 if cross_fades else 1,
+            "POLYGON_APERTURE": int(polygon),
+        }
+
+    def _use(self, cross_fades: bool, blades: int, rotation_deg: float) -> None:
+        """Draw with the program for this frame, its aperture's distances uploaded."""
+        key = (cross_fades, blades != 0)
+        if key not in self.programs:
+            prog = program(self.ctx, self.shader, self.vertex, self._defines(*key))
+            cast(moderngl.Uniform, prog["ring_walks"]).write(ring_walks().tobytes())
+            self.programs[key] = (prog, self.ctx.vertex_array(prog, []))
+        self.program, self.vao = self.programs[key]
+        if key[1] and self.apertures.get(key) != (blades, rotation_deg):
+            distances = ring_kernel(blades, rotation_deg)[:, 2].copy()
+            cast(moderngl.Uniform, self.program["tap_distances"]).write(distances.tobytes())
+            self.apertures[key] = (blades, rotation_deg)
 
     def run(
         self,
         setup: tuple[moderngl.Texture, moderngl.Texture],
         pyramid: tuple[moderngl.Texture, int],
         reach: moderngl.Texture,
-        blades: int,
+        lens_shape: tuple[int, float],
         cross_fades: bool = True,
     ) -> tuple[moderngl.Texture, moderngl.Texture, moderngl.Texture]:
         """`setup`: the Setup pass's (half_color, highlight); `pyramid`: the Pyramid
-        pass's texture and how many levels it holds; `cross_fades`:
-        whether a tile's radius may ask for two kernels (pyramid.cross_fades)."""
+        pass's texture and how many levels it holds; `lens_shape`: the aperture's blades
+        (0: circular) and their rotation (degrees); `cross_fades`: whether a tile's radius
+        may ask for two kernels (pyramid.cross_fades)."""
         half_color, highlight = setup
         levels, top_level = pyramid
-        self.program, self.vao = self.programs[cross_fades], self.vaos[cross_fades]
+        blades, rotation_deg = lens_shape
+        self._use(cross_fades, blades, rotation_deg)
         inputs = {
             "half_color": half_color,
             "highlight": highlight,
@@ -68,6 +84,6 @@ class Gather(FullscreenPass):
 
     def release(self) -> None:
         self.release_targets()
-        for vao, prog in zip(self.vaos, self.programs, strict=True):
+        for prog, vao in self.programs.values():
             vao.release()
             prog.release()

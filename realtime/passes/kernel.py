@@ -23,19 +23,37 @@ def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.nd
     return math.cos(math.pi / blades) / np.cos(t)
 
 
+def ring_step(k: int) -> tuple[float, float]:
+    """Ring k's first tap angle and the step between its 8k taps (radians): odd rings
+    start half a step round, so that neighbouring rings interleave."""
+    step = 2 * math.pi / (8 * k)
+    return 0.5 * (k % 2) * step, step
+
+
+def ring_walks() -> np.ndarray:
+    """Rows (x, y, cos, sin) per ring k = 0..KERNEL_RINGS (row 0 unused): the first tap
+    in units of the ring spacing and the turn from each tap to the next (gather.frag walks
+    a ring by turning, and ring_kernel lists the taps those turns reach)."""
+    rows = np.zeros((KERNEL_RINGS + 1, 4), dtype=np.float32)
+    for k in range(1, KERNEL_RINGS + 1):
+        first, step = ring_step(k)
+        rows[k] = (k * math.cos(first), k * math.sin(first), math.cos(step), math.sin(step))
+    return rows
+
+
 def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
     """Taps as rows (x, y, distance, ring k), centre first, in units of the ring spacing.
 
-    Ring k holds 8k taps at radius k, odd rings rotated by half a step so that
-    neighbouring rings interleave. The distance is k scaled into units of the
-    aperture shape's radius in the direction from the sample to the centre (a
-    disc covers the centre when that distance is at most the sample's blur
-    radius).
+    Ring k holds 8k taps at radius k (ring_step). The distance is k scaled into
+    units of the aperture shape's radius in the direction from the sample to
+    the centre (a disc covers the centre when that distance is at most the
+    sample's blur radius).
     """
     rows = [(0.0, 0.0, 0.0, 0.0)]
     for k in range(1, KERNEL_RINGS + 1):
         count = 8 * k
-        angles = (np.arange(count) + 0.5 * (k % 2)) * (2 * math.pi / count)
+        first, step = ring_step(k)
+        angles = first + np.arange(count) * step
         towards_centre = angles + math.pi
         shape = polygon_radius(towards_centre, blades, math.radians(rotation_deg))
         for a, s in zip(angles, shape, strict=True):
