@@ -30,42 +30,62 @@ uniform sampler2D sprites_half_bg;
 
 layout(location = 0) out vec4 result;  // Composite (realtime/passes/composite.py)
 
-uniform vec3 slight_taps[SLIGHT_TAPS];  // offsets within SLIGHT_COC / 2 + 0.5 px, with distance, nearest first
+uniform vec3 slight_orbits[SLIGHT_ORBITS];  // the window within SLIGHT_COC / 2 + 0.5 px less its centre,
+                                            // per orbit of four taps a quarter turn apart: the first
+                                            // offset (x, y) and the distance, px, nearest first
 flat in float tile_radius;  // composite.vert: the largest blur radius reaching the tile (Dilate)
 
 #if (TILE_FLAGS & FLAG_SLIGHT) != 0
+// The foreground and normalised background sums of a slight-focus resolve.
+struct Slight {
+    vec4 fg;
+    vec4 bg;
+};
+
+// Adds the disc of the pixel at `at`, `z` px from the centre pixel (signed
+// CoC `centre`, hidden_reach `centre_r`), to the sums; `shape` is
+// aperture_area(1.0), worked out once.
+Slight add_disc(Slight sums, ivec2 at, float z, float centre, float centre_r, float shape) {
+    vec4 t = texelFetch(prepared, at, 0);
+    float k = t.a;
+    float r = abs(k) * 0.5;
+    float density = 1.0 / max(shape * r * r, 1.0);
+    // in front of -FG_MIN a disc is foreground; from -LAYER_MIN_COC on, a
+    // growing share of it is in the half-res foreground layer instead
+    bool front = k < -FG_MIN;
+    float reach_r = (front || k <= centre) ? r : min(r, centre_r);
+    float w = clamp(reach_r - z + 0.5, 0.0, 1.0) * density;
+    vec4 c = vec4(t.rgb, 1.0);
+    sums.fg += c * (front ? w * (1.0 - fg_share(k)) : 0.0);
+    sums.bg += c * (front ? 0.0 : w);
+    return sums;
+}
+
 // Slight-focus resolve at q: foreground (discs in front of the focal plane,
 // the share 1 - fg_share(CoC) the foreground layer leaves) over the
 // normalised background, both with per-pixel disc coverage.
 vec3 slight_focus(ivec2 q, float centre, vec3 sharp) {
     ivec2 last = textureSize(prepared, 0) - 1;
     float centre_r = hidden_reach(centre);
-    vec4 fg = vec4(0.0);
-    vec4 bg = vec4(0.0);
-    float shape = aperture_area(1.0);  // hoisted out of the loop
-    for (int i = 0; i < SLIGHT_TAPS; ++i) {
-        vec3 tap = slight_taps[i];  // (x, y, distance), px
-        // no disc reaching the tile reaches this tap or any farther one (the
-        // weight below is 0 from tap.z >= radius + 0.5); the same for the
+    float shape = aperture_area(1.0);
+    Slight sums = add_disc(Slight(vec4(0.0), vec4(0.0)), q, 0.0, centre, centre_r, shape);
+    for (int i = 0; i < SLIGHT_ORBITS; ++i) {
+        vec3 orbit = slight_orbits[i];
+        // no disc reaching the tile reaches this orbit or any farther one
+        // (add_disc's weight is 0 from z >= radius + 0.5); the same for the
         // whole tile, so a software rasteriser leaves the loop for all of it
-        if (tap.z >= tile_radius + 0.5) break;
-        ivec2 p = clamp(q + ivec2(tap.xy), ivec2(0), last);
-        vec4 t = texelFetch(prepared, p, 0);
-        float k = t.a;
-        float r = abs(k) * 0.5;
-        float density = 1.0 / max(shape * r * r, 1.0);
-        // in front of -FG_MIN a disc is foreground; from -LAYER_MIN_COC on, a
-        // growing share of it is in the half-res foreground layer instead
-        bool front = k < -FG_MIN;
-        float reach_r = (front || k <= centre) ? r : min(r, centre_r);
-        float w = clamp(reach_r - tap.z + 0.5, 0.0, 1.0) * density;
-        vec4 c = vec4(t.rgb, 1.0);
-        fg += c * (front ? w * (1.0 - fg_share(k)) : 0.0);
-        bg += c * (front ? 0.0 : w);
+        if (orbit.z >= tile_radius + 0.5) break;
+        // a quarter turn from tap to tap: no table row read per tap, which a
+        // software rasteriser pays pixel by pixel when the index differs
+        ivec2 offset = ivec2(orbit.xy);
+        for (int turn = 0; turn < 4; ++turn) {
+            sums = add_disc(sums, clamp(q + offset, ivec2(0), last), orbit.z, centre, centre_r, shape);
+            offset = ivec2(-offset.y, offset.x);
+        }
     }
-    vec3 behind = (bg.rgb + sharp * 1e-9) / (bg.a + 1e-9);
-    float alpha = min(fg.a, 1.0);
-    return fg.rgb / max(fg.a, 1.0) + (1.0 - alpha) * behind;
+    vec3 behind = (sums.bg.rgb + sharp * 1e-9) / (sums.bg.a + 1e-9);
+    float alpha = min(sums.fg.a, 1.0);
+    return sums.fg.rgb / max(sums.fg.a, 1.0) + (1.0 - alpha) * behind;
 }
 
 #endif

@@ -32,9 +32,10 @@ from realtime.passes.constants import (
     TILE_SIZE,
     dilate_tiles,
     shader_defines,
+    slight_offsets,
 )
 from realtime.passes.dilate import Dilate
-from realtime.passes.kernel import slight_taps
+from realtime.passes.kernel import slight_orbits
 from realtime.passes.pyramid import Pyramid, level_origin
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles, tile_grid
@@ -441,13 +442,20 @@ def test_dilate_flags_narrow_and_slight_tiles(passes: Passes, texture: MakeTextu
     assert not narrow[2, 1] and slight[2, 1]  # -10 beside +10
 
 
-def test_slight_taps_run_nearest_first_so_a_tile_stops_at_its_reach() -> None:
-    # composite.frag leaves the slight-focus loop at the first tap a tile's largest
-    # radius r cannot reach (distance >= r + 0.5): every tap it skips must be as far
-    taps = slight_taps()
-    distance = taps[:, 2]
+def test_slight_orbits_cover_the_window_nearest_first_so_a_tile_stops_at_its_reach() -> None:
+    # composite.frag reads the centre, then each orbit's four taps a quarter turn apart,
+    # and leaves the loop at the first orbit a tile's largest radius r cannot reach
+    # (distance >= r + 0.5): every orbit it skips must be as far
+    orbits = slight_orbits()
+    distance = orbits[:, 2]
+    taps = {(0, 0)}
+    for x, y, _ in orbits.astype(int):
+        for _ in range(4):
+            taps.add((x, y))
+            x, y = -y, x
+    assert taps == set(slight_offsets())
     assert len(taps) == 21  # the 5x5 window less its corners: SLIGHT_COC / 2 + 0.5 = 2.8 px
-    np.testing.assert_allclose(distance, np.hypot(taps[:, 0], taps[:, 1]), rtol=1e-6)
+    np.testing.assert_allclose(distance, np.hypot(orbits[:, 0], orbits[:, 1]), rtol=1e-6)
     assert (np.diff(distance) >= 0).all()
     # a tile whose largest blur is 1 px (r = 0.5) reads the pixel alone; 2 px, its 3x3 block
-    assert int((distance < 0.5 + 0.5).sum()) == 1 and int((distance < 1.0 + 0.5).sum()) == 9
+    assert int((distance < 0.5 + 0.5).sum()) == 0 and int((distance < 1.0 + 0.5).sum()) == 2

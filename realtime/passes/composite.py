@@ -10,7 +10,7 @@ import moderngl
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
 from realtime.passes.constants import TILE_FLAG_COMBINATIONS
-from realtime.passes.kernel import slight_taps
+from realtime.passes.kernel import slight_orbits
 from realtime.passes.tiles import tile_grid
 
 
@@ -36,10 +36,10 @@ class Composite(FullscreenPass):
             program(ctx, self.shader, self.vertex, d) for d in blurred
         ]
         self.vaos = [self.vao] + [ctx.vertex_array(p, []) for p in self.programs[1:]]
-        taps = slight_taps().tobytes()
+        orbits = slight_orbits().tobytes()
         for prog in self.programs:
-            if "slight_taps" in prog:
-                cast(moderngl.Uniform, prog["slight_taps"]).write(taps)
+            if "slight_orbits" in prog:
+                cast(moderngl.Uniform, prog["slight_orbits"]).write(orbits)
         self.program, self.vao = self.programs[0], self.vaos[0]
 
     def run(

@@ -98,7 +98,7 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "HOLE_WEIGHT": HOLE_WEIGHT,
         "SLIGHT_COC": SLIGHT_COC,
         "LAYER_MIN_COC": LAYER_MIN_COC,
-        "SLIGHT_TAPS": len(slight_offsets()),
+        "SLIGHT_ORBITS": (len(slight_offsets()) - 1) // 4,  # kernel.slight_orbits
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "SCATTER_FULL_COC": SCATTER_FULL_COC,
         "REACH_RAMP": REACH_RAMP,

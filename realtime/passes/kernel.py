@@ -63,9 +63,11 @@ def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
     return kernel
 
 
-def slight_taps() -> np.ndarray:
-    """Rows (x, y, distance) of the slight-focus window (constants.slight_offsets), nearest
+def slight_orbits() -> np.ndarray:
+    """Rows (x, y, distance) of the slight-focus window (constants.slight_offsets) less its
+    centre, one per orbit of four taps a quarter turn apart ((x, y), (-y, x), ...), nearest
     first: a disc of radius r reaches no tap farther than r + 0.5, so a tile whose largest
-    radius is r stops at the first such tap (composite.frag)."""
-    rows = sorted((math.hypot(x, y), y, x) for x, y in slight_offsets())
+    radius is r stops at the first such orbit (composite.frag)."""
+    rows = sorted((math.hypot(x, y), y, x) for x, y in slight_offsets() if x > 0 and y >= 0)
+    assert 4 * len(rows) + 1 == len(slight_offsets())  # the window is symmetric under quarter turns
     return np.array([(x, y, d) for d, y, x in rows], dtype=np.float32)
