@@ -23,15 +23,16 @@
 // levels a small radius reads.
 #include "dof_common.glsl"
 
-uniform sampler2D finer;     // Pyramid: the levels so far, side by side
-uniform ivec2 finer_origin;  // where the level this one filters lies in it
-uniform ivec2 offsets;    // (low, high): the boxes below lie at texel + low and + high
+uniform sampler2D finer;       // the level below: Setup target 0, the Pyramid's texture or its scratch level
+uniform ivec2 finer_origin;    // where that level lies in `finer`
+uniform ivec2 coarser_origin;  // where this level lies in the target drawn into
+uniform ivec2 last;            // a level's last texel
+uniform ivec2 offsets;  // (low, high): the boxes below lie at texel + low and + high
 
-layout(location = 0) out vec4 coarser;  // Pyramid's scratch level (realtime/passes/pyramid.py)
+layout(location = 0) out vec4 coarser;  // the Pyramid's texture or scratch level (realtime/passes/pyramid.py)
 
 void main() {
-    ivec2 texel = ivec2(gl_FragCoord.xy);
-    ivec2 last = ivec2(textureSize(finer, 0) / ivec2(LEVEL_COLUMNS, LEVEL_ROWS)) - 1;
+    ivec2 texel = ivec2(gl_FragCoord.xy) - coarser_origin;
     vec4 t[4];
     for (int i = 0; i < 4; ++i) {
         ivec2 at = texel + ivec2(offsets[i & 1], offsets[i >> 1]);

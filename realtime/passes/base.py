@@ -67,16 +67,22 @@ class FullscreenPass:
         """
         self._allocate(size)
         assert self.fbo is not None
-        for unit, (name, tex) in enumerate(inputs.items()):
-            tex.use(unit)
-            self.set(name, unit)
-        for name, value in (uniforms or {}).items():
-            self.set(name, value)
+        self.bind(inputs, uniforms)
         self.fbo.use()
         if instances:
             self.vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=instances)
         else:
             self.vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def bind(
+        self, inputs: Mapping[str, moderngl.Texture], uniforms: Mapping[str, object] | None = None
+    ) -> None:
+        """Bind `inputs` to the sampler uniforms of the same names and set `uniforms`."""
+        for unit, (name, tex) in enumerate(inputs.items()):
+            tex.use(unit)
+            self.set(name, unit)
+        for name, value in (uniforms or {}).items():
+            self.set(name, value)
 
     def uniform(self, name: str) -> moderngl.Uniform:
         return cast(moderngl.Uniform, self.program[name])

@@ -90,7 +90,6 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "KERNEL_BLEND": KERNEL_BLEND,
         "PYRAMID_LEVELS": PYRAMID_LEVELS,
         "LEVEL_COLUMNS": LEVEL_COLUMNS,  # the Pyramid's texture: levels side by side
-        "LEVEL_ROWS": -(-(PYRAMID_LEVELS + 1) // LEVEL_COLUMNS),
         "TAP_TIE": TAP_TIE,
         "KERNEL_TAPS": kernel_taps(),
         # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS

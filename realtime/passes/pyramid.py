@@ -59,8 +59,10 @@ class Pyramid(FullscreenPass):
     centred on its lower-left corner; rgb linear, a = that farthest signed CoC
     (full-res px).
 
-    Each level is drawn into a scratch target from the level below it, then copied into
-    its place (a texture cannot be drawn into while it is read).
+    A texture cannot be drawn into while it is read: a level whose level below lies in
+    the texture is drawn into a scratch target and copied into its place; the next one is
+    drawn from that scratch target straight into its place (so levels 1, 3, 5 need no
+    copy).
     """
 
     shader = "pyramid.frag"
@@ -102,16 +104,31 @@ class Pyramid(FullscreenPass):
         if levels <= 0:
             return half_color, 0
         texture = self._levels(half_color.size)
+        assert self.levels_fbo is not None
         self._copy_into_place(half_color, 0)
-        w, h = half_color.size
+        size = half_color.size
+        finer, finer_origin = half_color, (0, 0)
         for level in range(1, levels + 1):
             # level 1: the 2x2 texels around a corner; above: the four boxes of the
             # level below centred half a box (2^(l-2) texels) to either side
             half_box = 2 ** (level - 2) if level > 1 else 0
-            offsets = (-max(half_box, 1), half_box)
-            uniforms = {"finer_origin": level_origin(level - 1, (w, h)), "offsets": offsets}
-            self.draw((w, h), {"finer": texture}, uniforms)
-            self._copy_into_place(self.output, level)
+            uniforms = {
+                "finer_origin": finer_origin,
+                "last": (size[0] - 1, size[1] - 1),
+                "offsets": (-max(half_box, 1), half_box),
+            }
+            if finer is not texture:
+                # the level below lies elsewhere: draw this one straight into place
+                origin = level_origin(level, size)
+                self.bind({"finer": finer}, {**uniforms, "coarser_origin": origin})
+                self.levels_fbo.use()
+                self.levels_fbo.viewport = (*origin, *size)
+                self.vao.render(moderngl.TRIANGLES, vertices=3)
+                finer, finer_origin = texture, origin
+            else:
+                self.draw(size, {"finer": texture}, {**uniforms, "coarser_origin": (0, 0)})
+                self._copy_into_place(self.output, level)
+                finer, finer_origin = self.output, (0, 0)
         return texture, levels
 
     def _release_levels(self) -> None:
