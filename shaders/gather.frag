@@ -74,10 +74,11 @@ struct Kernel {
     float to_taps;   // 0.5 / spacing: a CoC diameter (full-res px) to a radius in spacings
     float density;   // aperture area / tap_area of a disc of radius 1 spacing
     int rings;
-    // where in `levels` a tap at offset o (half-res texels) reads: the
-    // pixel's texel + floor(snap + o), kept within [low, high] (the level's
-    // texels). At level 0 that is the texel the tap falls in, above it the
-    // one whose box is centred nearest to the tap (snap half a texel more).
+    // where in `levels` a tap at offset o (half-res texels) reads:
+    // texel + floor(snap + o), kept within [low, high] (the level's texels;
+    // texel is the pixel's own in the level). At level 0 that is the texel
+    // the tap falls in, above it the one whose box is centred nearest to the
+    // tap (snap half a texel more).
     ivec2 texel;
     float snap;
     ivec2 low;
@@ -107,7 +108,12 @@ Kernel kernel_at(int level, float radius, ivec2 texel) {
 }
 
 // Ring `ring` of kernel k, walked tap by tap: 8 ring taps at radius `ring`
-// spacings, each the one before turned by the ring's step.
+// spacings, each the one before turned by the ring's step. A tap's distance
+// from the centre in aperture-shape radii (a disc covers the centre when it
+// is at most the disc's radius, in spacings) is its ring on a circular
+// aperture: the loops work out what depends on it once a ring. On a polygon
+// every tap has its own (tap_distances): the loops work it out again tap by
+// tap (POLYGON_APERTURE).
 struct Ring {
     vec2 offset;  // the tap's offset from the pixel, half-res texels (2 full-res px each)
     vec2 turn;    // (cos, sin) of the step
@@ -123,12 +129,6 @@ Ring ring_of(Kernel k, int ring) {
 vec2 next_offset(Ring r) {
     return vec2(r.offset.x * r.turn.x - r.offset.y * r.turn.y, r.offset.x * r.turn.y + r.offset.y * r.turn.x);
 }
-
-// A tap's distance from the centre in aperture-shape radii (a disc covers
-// the centre when it is at most the disc's radius, in spacings) is its ring
-// on a circular aperture: the loops work out what depends on it once a ring.
-// On a polygon every tap has its own (tap_distances): the loops work it out
-// again tap by tap (POLYGON_APERTURE).
 
 // The texel of `levels` a tap at `offset` reads.
 ivec2 tap_at(Kernel k, vec2 offset) {
