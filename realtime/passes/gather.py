@@ -33,9 +33,9 @@ class Gather(FullscreenPass):
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object]):
         self.defines = defines
         super().__init__(ctx, self._defines(cross_fades=True, polygon=False))
-        self.programs = {(True, False): (self.program, self.vao)}
+        self.programs: dict[tuple[bool, bool], tuple[moderngl.Program, moderngl.VertexArray]] = {}
+        self._add((True, False), self.program, self.vao)
         self.apertures: dict[tuple[bool, bool], tuple[int, float]] = {}
-        cast(moderngl.Uniform, self.program["ring_walks"]).write(ring_walks().tobytes())
 
     def _defines(self, cross_fades: bool, polygon: bool) -> dict[str, object]:
         return {
@@ -44,13 +44,18 @@ class Gather(FullscreenPass):
             "POLYGON_APERTURE": int(polygon),
         }
 
+    def _add(
+        self, key: tuple[bool, bool], prog: moderngl.Program, vao: moderngl.VertexArray
+    ) -> None:
+        cast(moderngl.Uniform, prog["ring_walks"]).write(ring_walks().tobytes())
+        self.programs[key] = (prog, vao)
+
     def _use(self, cross_fades: bool, blades: int, rotation_deg: float) -> None:
         """Draw with the program for this frame, its aperture's distances uploaded."""
         key = (cross_fades, blades != 0)
         if key not in self.programs:
             prog = program(self.ctx, self.shader, self.vertex, self._defines(*key))
-            cast(moderngl.Uniform, prog["ring_walks"]).write(ring_walks().tobytes())
-            self.programs[key] = (prog, self.ctx.vertex_array(prog, []))
+            self._add(key, prog, self.ctx.vertex_array(prog, []))
         self.program, self.vao = self.programs[key]
         if key[1] and self.apertures.get(key) != (blades, rotation_deg):
             distances = ring_kernel(blades, rotation_deg)[:, 2].copy()
