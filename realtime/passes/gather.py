@@ -9,7 +9,7 @@ import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
-from realtime.passes.kernel import ring_kernel, ring_walks
+from realtime.passes.kernel import ring_walks, tap_distances
 
 
 class Gather(FullscreenPass):
@@ -58,7 +58,7 @@ class Gather(FullscreenPass):
             self._add(key, prog, self.ctx.vertex_array(prog, []))
         self.program, self.vao = self.programs[key]
         if key[1] and self.apertures.get(key) != (blades, rotation_deg):
-            distances = ring_kernel(blades, rotation_deg)[:, 2].copy()
+            distances = tap_distances(blades, rotation_deg)
             cast(moderngl.Uniform, self.program["tap_distances"]).write(distances.tobytes())
             self.apertures[key] = (blades, rotation_deg)
 

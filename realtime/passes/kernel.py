@@ -33,7 +33,7 @@ def ring_step(k: int) -> tuple[float, float]:
 def ring_walks() -> np.ndarray:
     """Rows (x, y, cos, sin) per ring k = 0..KERNEL_RINGS (row 0 unused): the first tap
     in units of the ring spacing and the turn from each tap to the next (gather.frag walks
-    a ring by turning, and ring_kernel lists the taps those turns reach)."""
+    a ring by turning; tap_distances follows the same angles)."""
     rows = np.zeros((KERNEL_RINGS + 1, 4), dtype=np.float32)
     for k in range(1, KERNEL_RINGS + 1):
         first, step = ring_step(k)
@@ -41,26 +41,22 @@ def ring_walks() -> np.ndarray:
     return rows
 
 
-def ring_kernel(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
-    """Taps as rows (x, y, distance, ring k), centre first, in units of the ring spacing.
+def tap_distances(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
+    """Each tap's distance from the centre in aperture-shape radii, centre first, ring by
+    ring (ring k: 8k taps at radius k spacings, from ring_step's angles).
 
-    Ring k holds 8k taps at radius k (ring_step). The distance is k scaled into
-    units of the aperture shape's radius in the direction from the sample to
-    the centre (a disc covers the centre when that distance is at most the
-    sample's blur radius).
+    The distance is k scaled into units of the aperture shape's radius in the direction
+    from the sample to the centre (a disc covers the centre when that distance is at most
+    the sample's blur radius, in spacings): k itself on a circular aperture.
     """
-    rows = [(0.0, 0.0, 0.0, 0.0)]
+    distances = [0.0]
     for k in range(1, KERNEL_RINGS + 1):
-        count = 8 * k
         first, step = ring_step(k)
-        angles = first + np.arange(count) * step
-        towards_centre = angles + math.pi
+        towards_centre = first + np.arange(8 * k) * step + math.pi
         shape = polygon_radius(towards_centre, blades, math.radians(rotation_deg))
-        for a, s in zip(angles, shape, strict=True):
-            rows.append((k * math.cos(a), k * math.sin(a), k / float(s), float(k)))
-    kernel = np.array(rows, dtype=np.float32)
-    assert len(kernel) == kernel_taps()
-    return kernel
+        distances.extend(k / shape)
+    assert len(distances) == kernel_taps()
+    return np.array(distances, dtype=np.float32)
 
 
 def slight_orbits() -> np.ndarray:
