@@ -144,3 +144,34 @@ def test_a_blurred_backdrop_is_smooth_however_large_its_blur(compositor) -> None
         out = compositor.render(color, depth, lens)[64:192, 64:192, 0]
         assert out.mean() == pytest.approx(0.5, abs=0.01)
         assert out.std() < 0.01, blur_px
+
+
+@pytest.mark.parametrize("size", [(37, 35), (1001, 75)])
+def test_partial_tiles_are_composited_like_whole_ones(compositor, size) -> None:
+    """The composite draws each tile as one point TILE_SIZE px wide at its centre. A
+    frame whose right and bottom tiles lie less than half inside it (37 = 2 * 16 + 5,
+    35 = 2 * 16 + 3, 75 = 4 * 16 + 11) renders as the same frame padded to whole tiles
+    by repeating its edge pixels, cropped: every pass reads past an edge as the edge
+    pixel, so only the composite's tiles differ between the two, and they must not.
+    (Blur small enough for no pyramid level: a level reads the level below past the
+    edge, which repeats no pixel.)"""
+    from realtime.passes.constants import TILE_SIZE
+    from realtime.pipeline import read_rgb
+
+    w, h = size
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    color = np.stack([xx / w, yy / h, 0.5 + 0.4 * np.sin(xx / 3.0) * np.sin(yy / 4.0)], -1)
+    # a blurred background and, in focus, the partial tiles: no blur reaches them, so
+    # they take the copy class, beside tiles of other classes
+    edge = (xx >= w - w % TILE_SIZE) | (yy >= h - h % TILE_SIZE)
+    depth = np.where(edge, 2.0, 8.0)
+    lens = Lens(focus_m=2.0, artistic_blur_px=10.0)  # 7.5 px of blur at 8 m
+    out = compositor.render(color, depth.astype(np.float32), lens)
+    pad = ((0, -h % TILE_SIZE), (0, -w % TILE_SIZE))
+    padded = compositor.upload(
+        np.pad(color, (*pad, (0, 0)), mode="edge"), np.pad(depth, pad, mode="edge")
+    )
+    whole = read_rgb(compositor.render_textures(*padded, lens, image_width=w))[:h, :w]
+    assert np.abs(out - color).max() > 0.1  # blurred
+    assert (out[edge] == color[edge]).all()  # the copy class
+    assert np.abs(out - whole).max() <= 1e-5  # float rounding (normalised coordinates)

@@ -58,21 +58,14 @@ class FullscreenPass:
         size: Size,
         inputs: Mapping[str, moderngl.Texture],
         uniforms: Mapping[str, object] | None = None,
-        instances: int = 0,
     ) -> None:
-        """Bind `inputs` to the sampler uniforms of the same names and draw at `size`.
-
-        With `instances`, draws that many instanced quads (a strip of 4 vertices each)
-        instead of the full-screen triangle; the vertex stage places them.
-        """
+        """Bind `inputs` to the sampler uniforms of the same names and draw the
+        full-screen triangle at `size`."""
         self._allocate(size)
         assert self.fbo is not None
         self.bind(inputs, uniforms)
         self.fbo.use()
-        if instances:
-            self.vao.render(moderngl.TRIANGLE_STRIP, vertices=4, instances=instances)
-        else:
-            self.vao.render(moderngl.TRIANGLES, vertices=3)
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def bind(
         self, inputs: Mapping[str, moderngl.Texture], uniforms: Mapping[str, object] | None = None

@@ -9,7 +9,7 @@ import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
-from realtime.passes.constants import TILE_FLAG_COMBINATIONS
+from realtime.passes.constants import TILE_FLAG_COMBINATIONS, TILE_SIZE
 from realtime.passes.kernel import slight_orbits
 from realtime.passes.tiles import tile_grid
 
@@ -17,7 +17,7 @@ from realtime.passes.tiles import tile_grid
 class Composite(FullscreenPass):
     """Full-res RGBA32F: linear RGB, a = 1.
 
-    Tiles are drawn as instanced quads by programs compiled from
+    Tiles are drawn as points TILE_SIZE px wide by programs compiled from
     composite.frag: one for tiles no blur reaches, one for each combination
     of the dilate pass's tile flags. Each program's vertex stage keeps only
     the tiles of its class.
@@ -62,14 +62,18 @@ class Composite(FullscreenPass):
             "reach": reach,
         }
         tiles_x, tiles_y = tile_grid(*prepared.size)
+        grid = (tiles_x * TILE_SIZE, tiles_y * TILE_SIZE)
+        self._allocate(prepared.size)
+        assert self.fbo is not None
+        # the viewport spans whole tiles, so every tile's centre lies inside it
+        # (a point whose centre lies outside is not drawn)
+        self.fbo.viewport = (0, 0, *grid)
+        self.fbo.use()
+        self.ctx.point_size = TILE_SIZE
         for prog, vao in zip(self.programs, self.vaos, strict=True):
             self.program, self.vao = prog, vao
-            self.draw(
-                prepared.size,
-                inputs,
-                {"full_size": prepared.size, "blades": blades},
-                instances=tiles_x * tiles_y,
-            )
+            self.bind(inputs, {"grid_size": grid, "blades": blades})
+            vao.render(moderngl.POINTS, vertices=tiles_x * tiles_y)
         return self.output
 
     def release(self) -> None:
