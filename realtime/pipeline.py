@@ -155,7 +155,7 @@ class Compositor:
             cross_fades(largest),
         )
         done("gather")
-        sprites = self.scatter.run(prepared, (half, highlight), tiles, aperture, largest)
+        sprites = self.scatter.run(prepared, (half, highlight), tiles, reach, aperture, largest)
         done("scatter")
         out = self.composite.run(prepared, (fg, bg, weight), sprites, reach, lens.blades)
         done("composite")

@@ -175,3 +175,29 @@ def test_partial_tiles_are_composited_like_whole_ones(compositor, size) -> None:
     assert np.abs(out - color).max() > 0.1  # blurred
     assert (out[edge] == color[edge]).all()  # the copy class
     assert np.abs(out - whole).max() <= 1e-5  # float rounding (normalised coordinates)
+
+
+@pytest.mark.parametrize("max_coc", [8.0, 40.0])
+def test_sprite_layers_are_zeroed_wherever_the_composite_reads_them(
+    ctx, compositor, max_coc: float
+) -> None:
+    """The scatter pass zeroes its layers only in the tiles flagged SPRITES (and a half-res
+    texel around them): whatever the layers held before, the frame comes out the same."""
+    from realtime.bench import lens_for_max_coc
+    from realtime.groundtruth import SCENES, render_rgbd
+    from realtime.passes.constants import FLAG_SPRITES
+    from realtime.pipeline import read_rgb
+
+    scene = SCENES["demo"]()  # lights in front of and behind the focal plane
+    color, depth = render_rgbd(ctx, scene, scene.lens, 240, 136)
+    lens = lens_for_max_coc(scene.lens, depth, max_coc)
+    textures = compositor.upload(color, depth)
+    clean = read_rgb(compositor.render_textures(*textures, lens))
+    flags = np.frombuffer(compositor.dilate.output.read(), np.float32)[2::4].astype(int)
+    assert 0 < (flags & FLAG_SPRITES).astype(bool).mean() < 1  # some tiles, not all
+    scatter = compositor.scatter
+    for fbo in (scatter.fbo, scatter.half_fbo):
+        fbo.use()
+        fbo.clear(1e3, 1e3, 1e3, 1e3)
+    scatter.half_drawn = True  # the half-res layers hold something now
+    assert np.array_equal(read_rgb(compositor.render_textures(*textures, lens)), clean)
