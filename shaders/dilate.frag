@@ -45,8 +45,8 @@ void main() {
             fg = max(fg, fg_r * clamp((fg_r - gap) / REACH_RAMP + 1.0, 0.0, 1.0));
             float bg_r = min(max(range.y, 0.0) * 0.5, hidden);
             bg = max(bg, bg_r * clamp((bg_r - gap) / REACH_RAMP + 1.0, 0.0, 1.0));
-            // a sprite's anti-aliased rim reaches a px past its radius
-            if (range.z > 0.0 && range.z * 0.5 + 1.0 > gap) sprites = 1.0;
+            // a sprite's anti-aliased rim reaches half its width past its radius
+            if (range.z > 0.0 && range.z * 0.5 + 0.5 * SPRITE_RIM_MAX > gap) sprites = 1.0;
             if (max(abs(x), abs(y)) <= 1) {
                 lo = min(lo, range.x);
                 hi = max(hi, range.y);

@@ -11,6 +11,7 @@ uniform sampler2D prepared;  // Prepare: a = signed CoC
 flat in vec4 sprite;
 flat in float weight;
 flat in vec2 centre_px;
+flat in float rim;  // px over which the edge ramps
 
 uniform int half_res;  // 1: drawing the half-res layers (a px here spans 2x2 full-res px)
 
@@ -24,9 +25,9 @@ void main() {
     float dist = length(offset) / aperture_radius(-offset);
     float here = texelFetch(prepared, ivec2(px), 0).a;
     float reach = sprite.a <= here ? radius : min(radius, hidden_reach(here));
-    // The sprite stands for a 2x2 block, so its edge ramps over two pixels
-    // (the disc convolved with the block).
-    float cover = clamp((reach - dist) * 0.5 + 0.5, 0.0, 1.0);
+    // The sprite stands for a 2x2 block (or a group of them), so its edge
+    // ramps over the block's width (the disc convolved with the block).
+    float cover = clamp((reach - dist) / rim + 0.5, 0.0, 1.0);
     vec3 energy = sprite.rgb * cover;  // intensity per full-res px, like colour
     bool front = sprite.a < -SLIGHT_COC;
     // a = the weight behind the light, for the composite's normalisation

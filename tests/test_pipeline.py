@@ -201,3 +201,31 @@ def test_sprite_layers_are_zeroed_wherever_the_composite_reads_them(
         fbo.clear(1e3, 1e3, 1e3, 1e3)
     scatter.half_drawn = True  # the half-res layers hold something now
     assert np.array_equal(read_rgb(compositor.render_textures(*textures, lens)), clean)
+
+
+def test_a_light_of_several_texels_grows_as_smoothly_merged_as_apart(ctx, monkeypatch) -> None:
+    """From SPRITE_MERGE_MIN px a half-res 2x2 texel group's sprites merge into one disc,
+    whose edge ramps over the group's spread. A 4x4 px light, racked from below that band
+    to above it, keeps its energy, and its disc changes from step to step no more than
+    the four separate discs do (the sum of second differences, step by step)."""
+    import realtime.passes.constants as constants
+    from realtime.pipeline import Compositor
+
+    size = 320
+    color = np.zeros((size, size, 3), np.float32)
+    depth = np.full((size, size), 5.0, np.float32)
+    color[160:164, 160:164] = 100.0  # one 2x2 group of half-res texels
+    blurs = np.linspace(0.9 * constants.SPRITE_MERGE_MIN, 1.1 * constants.SPRITE_MERGE_FULL, 13)
+
+    def rack(compositor: Compositor) -> tuple[np.ndarray, np.ndarray]:
+        lenses = [Lens(artistic_blur_px=b / 0.6, focus_m=2.0) for b in blurs]
+        frames = np.array([compositor.render(color, depth, lens)[..., 0] for lens in lenses])
+        second = np.abs(frames[2:] - 2.0 * frames[1:-1] + frames[:-2]).sum(axis=(1, 2))
+        return frames.sum(axis=(1, 2)), second
+
+    energy, merged = rack(Compositor(ctx))
+    monkeypatch.setattr(constants, "SPRITE_MERGE_MIN", 1e9)  # beyond any blur
+    monkeypatch.setattr(constants, "SPRITE_MERGE_FULL", 2e9)
+    _, apart = rack(Compositor(ctx))
+    assert energy == pytest.approx(1600.0, rel=0.01)
+    assert (merged <= 1.02 * apart).all()

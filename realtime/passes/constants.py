@@ -28,6 +28,10 @@ SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend 
 SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
 SPRITE_HALF_MIN = 24.0  # |CoC| (px) from which sprites move to the half-res sprite layers
 SPRITE_HALF_FULL = 32.0  # |CoC| (px) from which they are drawn there whole
+SPRITE_MERGE_MIN = 64.0  # |CoC| (px) from which a half-res 2x2 texel group's sprites merge into one
+SPRITE_MERGE_FULL = 96.0  # |CoC| (px) from which they are merged whole
+SPRITE_RIM = 2.0  # px over which a sprite's edge ramps: the width of the 2x2 block it stands for
+SPRITE_RIM_MAX = 4.0  # px over which a merged sprite's edge ramps at most (its group's spread)
 HIGHLIGHT_MIN = 0.1  # luminance a peak must exceed twice its surround by to be scattered
 NARROW_COC = 1.0  # CoC spread (px) below which tiles upsample the background bilinearly
 HDR_MIN = 1.0  # luminance above which a texel beside a much darker one is scattered
@@ -83,6 +87,8 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "TILE_SIZE": TILE_SIZE,
         "HALF_TILE": HALF_TILE,
         "HALF_TILE_TEXELS": HALF_TILE**2,  # half-res texels per tile
+        # sprites a tile may emit (scatter.geom): every texel, and every 2x2 group merged
+        "SPRITES_PER_TILE": HALF_TILE**2 + HALF_TILE**2 // 4,
         "FG_MIN": FG_MIN,
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,
@@ -103,6 +109,10 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "REACH_RAMP": REACH_RAMP,
         "SPRITE_HALF_MIN": SPRITE_HALF_MIN,
         "SPRITE_HALF_FULL": SPRITE_HALF_FULL,
+        "SPRITE_MERGE_MIN": SPRITE_MERGE_MIN,
+        "SPRITE_MERGE_FULL": SPRITE_MERGE_FULL,
+        "SPRITE_RIM": SPRITE_RIM,
+        "SPRITE_RIM_MAX": SPRITE_RIM_MAX,
         "HIGHLIGHT_MIN": HIGHLIGHT_MIN,
         "HDR_MIN": HDR_MIN,
         "NARROW_COC": NARROW_COC,

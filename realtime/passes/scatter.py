@@ -18,7 +18,10 @@ class Scatter(FullscreenPass):
     0: sprites in front of the focal plane (CoC <= -SCATTER_MIN_COC); 1: the others.
     Sprites of |CoC| from SPRITE_HALF_MIN move to the half-res pair (`half_res`),
     wholly from SPRITE_HALF_FULL: a large disc costs a quarter of the pixels there
-    and its edge, a few px wide, is as clean.
+    and its edge, a few px wide, is as clean. From SPRITE_MERGE_MIN (wholly from
+    SPRITE_MERGE_FULL) the sprites of each 2x2 group of half-res texels are drawn
+    there as one disc, its edge ramping over the group's spread: a light a few
+    texels wide then costs one disc, not one per texel.
 
     One point per tile; the geometry stage turns the highlights the setup
     pass split off into point sprites. The layers are zeroed only in the tiles
