@@ -77,6 +77,12 @@ class Scatter(FullscreenPass):
         assert self.fbo is not None and self.half_fbo is not None and self.half_res is not None
         w, h = tiles.size
         draw_half = largest_coc >= SPRITE_HALF_MIN
+        inputs = {"prepared": prepared, "half_color": setup[0], "highlight": setup[1]}
+        uniforms = {
+            "full_size": prepared.size,
+            "blades": aperture[0],
+            "blade_rotation": aperture[1],
+        }
         for fbo, half_res in ((self.fbo, 0), (self.half_fbo, 1)):
             if half_res and not draw_half:
                 if self.half_drawn:  # clear what an earlier frame drew there
@@ -87,16 +93,8 @@ class Scatter(FullscreenPass):
             # the composite reads the half-res layers bilinearly, one texel past a tile
             tile_px, margin = (HALF_TILE, 1) if half_res else (TILE_SIZE, 0)
             self._zero_sprite_tiles(fbo, reach, tile_px, margin)
-            inputs = {"prepared": prepared, "half_color": setup[0], "highlight": setup[1]}
-            self.bind(
-                {**inputs, "tiles": tiles},
-                {
-                    "full_size": prepared.size,
-                    "blades": aperture[0],
-                    "blade_rotation": aperture[1],
-                    "half_res": half_res,
-                },
-            )
+            # bound after the zeroing, whose program took texture unit 0
+            self.bind({**inputs, "tiles": tiles}, {**uniforms, "half_res": half_res})
             self.ctx.enable(moderngl.BLEND | moderngl.PROGRAM_POINT_SIZE)
             self.ctx.blend_func = moderngl.ONE, moderngl.ONE
             self.vao.render(moderngl.POINTS, vertices=w * h)
