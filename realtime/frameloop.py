@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from realtime.outputs import FrameWriter
     from realtime.passes.depth import DepthConditioner
     from realtime.passes.resample import Resample
+    from realtime.passes.upsample import GuidedUpsampler
     from realtime.pipeline import Compositor
     from realtime.sources.frames import RGBDFrames
     from realtime.sources.live import LiveFrame, LiveSource
@@ -166,9 +167,13 @@ class FrameLoop:
             from realtime.passes.depth import DepthConditioner
 
             self.conditioner = DepthConditioner(compositor.ctx)
+        self.upsampler: GuidedUpsampler | None = None  # made for the first smaller depth
         self.times = stage_times()
         self.index: int | None = None  # input frame the textures hold
-        self.depth: np.ndarray | None = None  # its depth (metres), for picking and views
+        self.size: tuple[int, int] | None = None  # (width, height) of the frames
+        # its depth (metres), for picking and views: at the frame's size once upsampled,
+        # the input's own (smaller) depth for a frame rendered in tiles
+        self.depth: np.ndarray | None = None
         self.textures: tuple[moderngl.Texture, moderngl.Texture] | None = None
         self.composite: moderngl.Texture | None = None
         self.inputs: tuple[moderngl.Texture, moderngl.Texture] | None = None  # the composite's
@@ -179,8 +184,8 @@ class FrameLoop:
     @property
     def image_size(self) -> tuple[int, int]:
         """(width, height) of the frames; the first frame sets it."""
-        assert self.depth is not None, "no frame shown yet"
-        return self.depth.shape[1], self.depth.shape[0]
+        assert self.size is not None, "no frame shown yet"
+        return self.size
 
     def show(self, k: int) -> bool:
         """Upload the input frame of output frame k unless the textures hold it; True if new.
@@ -201,13 +206,14 @@ class FrameLoop:
         None for a frame rendered in tiles (kept in `frame`)."""
         with timed(self.times, "input"):
             color, depth = self.source.read(k)
-            h, w = depth.shape
-            if self.depth is not None and depth.shape != self.depth.shape:
-                width, height = self.image_size
+            h, w = color.shape[:2]
+            if self.size is not None and (w, h) != self.size:
+                width, height = self.size
                 raise InputError(
                     f"input frame {index} is {w}x{h} but the first is {width}x{height}; "
                     "every frame must have the same size"
                 )
+            self.size = (w, h)
             self.depth = depth
             self.frame = None
             if self.tiling is not None and not self.tiling.fits(w, h):
@@ -227,6 +233,10 @@ class FrameLoop:
             if color.dtype.kind == "u":
                 color = decode_srgb_integers(color)
             color_tex, depth_tex = self.compositor.upload(color, depth)
+        if depth_tex.size != color_tex.size:
+            with timed(self.times, "condition"):
+                depth_tex = self._upsampler().run(color_tex, depth_tex)
+                self.depth = np.frombuffer(depth_tex.read(), np.float32).reshape(h, w)
         if self.conditioner is None:
             return color_tex, depth_tex
         with timed(self.times, "condition"):
@@ -234,6 +244,14 @@ class FrameLoop:
             if self.sync:
                 self.compositor.ctx.finish()
         return color_tex, conditioned
+
+    def _upsampler(self) -> GuidedUpsampler:
+        """The guided upsampling of depth smaller than the colour, made when first needed."""
+        if self.upsampler is None:
+            from realtime.passes.upsample import GuidedUpsampler
+
+            self.upsampler = GuidedUpsampler(self.compositor.ctx)
+        return self.upsampler
 
     def _warm_up(self, k: int, index: int) -> None:
         """Condition the input frames before `index` that its temporal window reads, so
@@ -252,9 +270,16 @@ class FrameLoop:
         width, height = self.image_size
         # padding for the frame's own largest blur, not the chain's limit
         blur = lens.largest_coc_px(self.frame_depths, width)
-        plan = self.tiling.plan(width, height, min(lens.clamp_px, blur))
+        color, depth = self.frame
+        upsampler, reach = None, 0
+        if depth.shape != color.shape[:2]:  # smaller depth: windows hold the upsampling's reach
+            from realtime.passes.upsample import reach_px
+
+            upsampler = self._upsampler()
+            reach = reach_px((depth.shape[1], depth.shape[0]), (width, height))
+        plan = self.tiling.plan(width, height, min(lens.clamp_px, blur), reach)
         self.composites += 1
-        return TiledComposite(self.compositor, *self.frame, lens, plan, self.times)
+        return TiledComposite(self.compositor, color, depth, lens, plan, self.times, upsampler)
 
     def compose(self, k: int, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
         """The composite of output frame k through `lens` (the last one if nothing changed).

@@ -28,6 +28,7 @@ from realtime.passes.pyramid import Pyramid, cross_fades, levels_needed
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
+from realtime.sources.depth import is_smaller_picture
 
 
 class Compositor:
@@ -75,18 +76,29 @@ class Compositor:
         ]
 
     def upload(
-        self, color: np.ndarray, depth: np.ndarray
+        self, color: np.ndarray, depth: np.ndarray, frame_size: tuple[int, int] | None = None
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Copy a linear RGB float image and a depth map (metres) into reused textures."""
-        h, w = depth.shape
-        if color.shape != (h, w, 3):
+        """Copy a linear RGB float image and a depth map (metres) into reused textures.
+
+        The depth map may be the picture at a lower resolution (`is_smaller_picture`):
+        its texture then has the depth's size, for `GuidedUpsampler` to bring to the
+        colour's. `frame_size`: the whole frame's (width, height) when `color` is a
+        window of it (tiles); such smaller depth is then the whole frame's.
+        """
+        h, w = color.shape[:2]
+        dh, dw = depth.shape
+        frame = frame_size if frame_size is not None else (w, h)
+        if color.shape != (h, w, 3) or (
+            (dh, dw) != (h, w) and not is_smaller_picture((dw, dh), frame)
+        ):
             raise ValueError(f"colour {color.shape} and depth {depth.shape} differ in size")
-        if self._inputs is None or self._inputs[0].size != (w, h):
+        sizes = ((w, h), (dw, dh))
+        if self._inputs is None or tuple(t.size for t in self._inputs) != sizes:
             if self._inputs is not None:
                 for tex in self._inputs:
                     tex.release()
             color_tex = self.ctx.texture((w, h), 3, dtype="f4")
-            depth_tex = self.ctx.texture((w, h), 1, dtype="f4")
+            depth_tex = self.ctx.texture((dw, dh), 1, dtype="f4")
             for tex in (color_tex, depth_tex):
                 tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
                 tex.repeat_x = tex.repeat_y = False

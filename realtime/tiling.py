@@ -67,6 +67,7 @@ from realtime.sources.images import decode_srgb_integers
 if TYPE_CHECKING:
     import moderngl
 
+    from realtime.passes.upsample import GuidedUpsampler
     from realtime.pipeline import Compositor
 
 # Chain memory per window pixel, bytes: inputs RGB32F + R32F (16), prepare and
@@ -148,9 +149,12 @@ class Tiling:
             and width * height * BYTES_PER_WINDOW_PX <= self.memory_bytes
         )
 
-    def plan(self, width: int, height: int, max_coc_px: float) -> TilePlan:
-        """The tiles of a frame that does not fit; InputError if none can hold its blur."""
-        pad, grid = padding_px(max_coc_px), grid_px(max_coc_px)
+    def plan(self, width: int, height: int, max_coc_px: float, extra_px: int = 0) -> TilePlan:
+        """The tiles of a frame that does not fit; InputError if none can hold its blur.
+        `extra_px`: input the depth at a window's pixel depends on (guided upsampling),
+        added to the padding."""
+        grid = grid_px(max_coc_px)
+        pad = padding_px(max_coc_px) + _floor_tile(extra_px + grid - 1, grid)
         if self.tile_px is not None:
             side = max(grid, _floor_tile(self.tile_px, grid))
             tile = (side, side)
@@ -286,13 +290,18 @@ class TiledComposite:
         lens: Lens,
         plan: TilePlan,
         times: dict[str, float],
+        upsampler: GuidedUpsampler | None = None,
     ) -> None:
+        """`depth` may be the frame's picture at a lower resolution; `upsampler` then
+        brings each window's share of it to the window's size (the plan's padding must
+        hold `realtime.passes.upsample.reach_px`)."""
         self.compositor = compositor
         self.color = color
         self.depth = depth
         self.lens = lens
         self.plan = plan
         self.times = times
+        self.upsampler = upsampler
 
     @property
     def size(self) -> tuple[int, int]:
@@ -308,6 +317,7 @@ class TiledComposite:
         """(y0, rows) of the output, top to bottom."""
         width = self.plan.size[0]
         comp = self.compositor
+        smaller = self.depth.shape != self.color.shape[:2]
         for band in self.plan.bands():
             y0, y1 = band[0].keep[1], band[0].keep[3]
             out = np.empty((y1 - y0, width, 3), dtype=np.float32)
@@ -317,7 +327,13 @@ class TiledComposite:
                 color = self.color[wy0:wy1, wx0:wx1]
                 if color.dtype.kind == "u":  # sRGB samples, decoded a window at a time
                     color = decode_srgb_integers(color)
-                textures = comp.upload(color, self.depth[wy0:wy1, wx0:wx1])
+                if smaller:  # the whole (small) depth, upsampled for this window
+                    assert self.upsampler is not None
+                    color_tex, depth_tex = comp.upload(color, self.depth, self.plan.size)
+                    depth_tex = self.upsampler.run(color_tex, depth_tex, self.plan.size, (wx0, wy0))
+                    textures = (color_tex, depth_tex)
+                else:
+                    textures = comp.upload(color, self.depth[wy0:wy1, wx0:wx1])
                 t = self._add("input", t)
                 composite = comp.render_textures(*textures, self.lens, image_width=width)
                 comp.ctx.finish()

@@ -146,7 +146,7 @@ def test_jitter_and_supersample_offsets_stay_inside_the_pixel() -> None:
 
 
 def test_scenes_have_the_expected_names_and_meshes() -> None:
-    assert list(SCENES) == ["portrait", "foreground", "floor", "demo"]
+    assert list(SCENES) == ["portrait", "foreground", "floor", "demo", "fence"]
     for name, build in SCENES.items():
         scene = build()
         assert scene.name == name

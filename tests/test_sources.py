@@ -644,17 +644,38 @@ def test_load_inputs_middlebury_disparity() -> None:
 
 def test_load_inputs_size_mismatch(tmp_path: Path) -> None:
     rgb, depth = tmp_path / "c.npy", tmp_path / "d.npy"
-    np.save(rgb, random_linear((6, 8, 3)))
+    np.save(rgb, random_linear((5, 8, 3)))  # not the depth's aspect ratio
     small = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, np.nan, 7.0, 8.0], [9, 10, 11, 12]], np.float32)
     np.save(depth, small)
     with pytest.raises(InputError) as excinfo:
         load_inputs(parse(["--rgb", str(rgb), "--depth", str(depth)]))
     message = str(excinfo.value)
-    assert "4x3" in message and "8x6" in message and "--resize-depth" in message
+    assert "4x3" in message and "8x5" in message and "--resize-depth" in message
     assert_one_line_naming(excinfo, depth)
     color, z = load_inputs(parse(["--rgb", str(rgb), "--depth", str(depth), "--resize-depth"]))
+    assert z.shape == (5, 8) and np.isfinite(z).all()
+    np.testing.assert_array_equal(z[[0, 0, 4], [0, 7, 7]], [1.0, 4.0, 12.0])
+
+
+def test_smaller_depth_of_the_same_picture_is_upsampled_as_asked(tmp_path: Path) -> None:
+    """Depth at half the colour's size (the same aspect ratio): kept small and filled for
+    the GPU's guided upsampling by default; resampled here for nearest and bilinear."""
+    rgb, depth = tmp_path / "c.npy", tmp_path / "d.npy"
+    np.save(rgb, random_linear((6, 8, 3)))
+    small = np.array([[1.0, 2.0, 3.0, 4.0], [5.0, np.nan, 7.0, 8.0], [9, 10, 11, 12]], np.float32)
+    np.save(depth, small)
+    args = ["--rgb", str(rgb), "--depth", str(depth)]
+    _, z = load_inputs(parse(args))
+    assert z.shape == (3, 4) and np.isfinite(z).all() and z[0, 0] == 1.0
+    _, z = load_inputs(parse([*args, "--depth-upsample", "nearest"]))
     assert z.shape == (6, 8) and np.isfinite(z).all()
     np.testing.assert_array_equal(z[::2, ::2][[0, 0, 2], [0, 3, 3]], [1.0, 4.0, 12.0])
+    _, z = load_inputs(parse([*args, "--depth-upsample", "bilinear"]))
+    assert z.shape == (6, 8) and z[0, 0] == pytest.approx(1.0)
+    # between texels 1 m and 2 m, a quarter of the way: the blend is in inverse depth
+    assert z[0, 1] == pytest.approx(1 / (0.75 / 1.0 + 0.25 / 2.0))
+    with pytest.raises(InputError, match="--depth-upsample cubic: expected one of"):
+        load_inputs(parse([*args, "--depth-upsample", "cubic"]))
 
 
 def test_load_inputs_checks_options_before_files(tmp_path: Path) -> None:

@@ -252,9 +252,30 @@ def demo() -> Scene:
     )
 
 
+def fence() -> Scene:
+    """Thin sharp posts (2 to 12 px wide) and a rail at 2 m before a textured wall at 6 m
+    with lights: silhouettes narrower than a phone's depth texel (5 px), where depth
+    upsampling and edge alignment must not lose or fatten a structure.
+
+    85 mm f/2 on 36 mm, focus 2 m: CoC at the wall = 100.5 * (1/2 - 1/6) = 34 px.
+    """
+    lens = Lens(focal_length_mm=85.0, f_number=2.0, focus_m=2.0)
+    wood = Material(TEXTURE_STRIPES, (0.62, 0.45, 0.3), (0.32, 0.2, 0.12), 0.02)
+    wall = Material(TEXTURE_NOISE, (0.3, 0.28, 0.24), (0.08, 0.1, 0.14), 0.2)
+    pitch = pixel_pitch_m(2.0, lens)
+    posts = tuple(
+        card((x_px * pitch, 0.0, 2.0), width_px * pitch, 0.36, wood)
+        for x_px, width_px in ((-330, 2), (-200, 3), (-70, 5), (60, 7), (200, 12), (330, 4))
+    )
+    rail = card((0.0, 90 * pitch, 1.99), 760 * pitch, 3 * pitch, wood)
+    lights = _light_field(lens, 5.9, 12, (-1.0, 1.0), (-0.5, 0.5), 150.0, seed=5)
+    return Scene("fence", lens, (*posts, rail, backdrop(6.0, lens, wall), *lights))
+
+
 SCENES: dict[str, Callable[[], Scene]] = {
     "portrait": portrait,
     "foreground": foreground,
     "floor": floor,
     "demo": demo,
+    "fence": fence,
 }

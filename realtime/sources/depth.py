@@ -31,6 +31,8 @@ from realtime.sources.images import (
 )
 
 DepthKind = Literal["metric", "scaled", "disparity", "inverse"]
+UPSAMPLE_MODES = ("guided", "nearest", "bilinear")  # --depth-upsample: depth smaller than colour
+ASPECT_TOLERANCE = 0.01  # relative aspect-ratio difference that still counts as one picture
 DEPTH_KINDS: tuple[str, ...] = ("metric", "scaled", "disparity", "inverse")
 DEPTH_EXTENSIONS = (*IMAGEIO_EXTENSIONS, *TIFF_EXTENSIONS, ".exr", ".npy", ".pfm")
 EXR_DEPTH_CHANNELS = ("Z", "Y", "R")  # the first present is the depth, else the only channel
@@ -362,23 +364,61 @@ __all__ = [
     "DepthConvention",
     "DepthKind",
     "depth_to_metres",
+    "depth_for_color",
     "fill_invalid_depth",
+    "is_smaller_picture",
     "load_depth",
     "resample_depth",
+    "resample_depth_bilinear",
+    "UPSAMPLE_MODES",
 ]
 
 
-def depth_for_color(
-    depth: np.ndarray, color: np.ndarray, resize: bool, depth_name: str, color_name: str
-) -> np.ndarray:
-    """`depth` at the colour's size, every pixel valid: the one check all inputs share.
+def is_smaller_picture(depth_size: tuple[int, int], color_size: tuple[int, int]) -> bool:
+    """Whether a depth map of `depth_size` (width, height) is the colour's picture at a
+    lower resolution (a phone's depth): no larger on either side, smaller on one, the
+    same aspect ratio within ASPECT_TOLERANCE. Such depth is upsampled on the GPU."""
+    (dw, dh), (cw, ch) = depth_size, color_size
+    if dw > cw or dh > ch or (dw, dh) == (cw, ch):
+        return False
+    return abs((dw / dh) / (cw / ch) - 1.0) <= ASPECT_TOLERANCE
 
-    A size mismatch is an InputError unless `resize` (then nearest-neighbour
-    resampling, never blending depths across edges); invalid pixels are
-    filled by `fill_invalid_depth`, guided by the colour.
+
+def resample_depth_bilinear(depth: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resample (all valid depth) to height x width, in inverse depth, where a
+    blend of two depths is the depth whose blur is the blend of theirs."""
+    w = 1.0 / np.asarray(depth, dtype=np.float64)
+    h0, w0 = w.shape
+    ys = np.clip((np.arange(height) + 0.5) * h0 / height - 0.5, 0, h0 - 1)
+    xs = np.clip((np.arange(width) + 0.5) * w0 / width - 0.5, 0, w0 - 1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h0 - 1), np.minimum(x0 + 1, w0 - 1)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = w[y0][:, x0] * (1 - fx) + w[y0][:, x1] * fx
+    bottom = w[y1][:, x0] * (1 - fx) + w[y1][:, x1] * fx
+    return np.ascontiguousarray(1.0 / (top * (1 - fy) + bottom * fy), dtype=np.float32)
+
+
+def depth_for_color(
+    depth: np.ndarray,
+    color: np.ndarray,
+    resize: bool,
+    depth_name: str,
+    color_name: str,
+    upsample: str = "guided",
+) -> np.ndarray:
+    """`depth` fit for `color`, every pixel valid: the one check all inputs share.
+
+    Depth that is the colour's picture at a lower resolution (`is_smaller_picture`)
+    is upsampled as `upsample` says: "guided" keeps it small, for the GPU to upsample
+    guided by the colour (realtime.passes.upsample); "nearest" and "bilinear" (in
+    inverse depth) resample it here. Any other size mismatch is an InputError unless
+    `resize` (then nearest-neighbour resampling, never blending depths across edges).
+    Invalid pixels are filled by `fill_invalid_depth`, guided by the colour.
     """
     height, width = color.shape[:2]
-    if depth.shape != (height, width):
+    smaller = is_smaller_picture((depth.shape[1], depth.shape[0]), (width, height))
+    if depth.shape != (height, width) and not smaller:
         dh, dw = depth.shape
         if not resize:
             raise InputError(
@@ -387,6 +427,13 @@ def depth_for_color(
             )
         depth = resample_depth(depth, height, width)
     try:
-        return fill_invalid_depth(depth, color)
+        if not smaller:
+            return fill_invalid_depth(depth, color)
+        filled = fill_invalid_depth(depth)  # at the depth's own size, before upsampling
     except InputError as e:
         raise InputError(f"{depth_name}: {e}") from e
+    if upsample == "nearest":
+        return resample_depth(filled, height, width)
+    if upsample == "bilinear":
+        return resample_depth_bilinear(filled, height, width)
+    return filled

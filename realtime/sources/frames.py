@@ -32,9 +32,11 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.sources.depth import (
+    ASPECT_TOLERANCE,
     DEPTH_EXTENSIONS,
     DepthConvention,
     depth_for_color,
+    is_smaller_picture,
     load_depth,
     resample_depth,
 )
@@ -46,7 +48,6 @@ IMAGE_EXTENSIONS = tuple(sorted({*COLOR_EXTENSIONS, *DEPTH_EXTENSIONS}))  # a fi
 FRAME_FIELD = re.compile(r"%(0\d+)?d")  # the printf field that numbers frames
 PERCENT = re.compile(r"%(%|(0\d+)?d|.?)")  # any % sequence, to reject the unknown ones
 RATE_TOLERANCE = 0.001  # colour and depth videos' frame rates may differ by this fraction
-ASPECT_TOLERANCE = 0.01  # --size may differ from the input's aspect ratio by this fraction
 DIGITS = re.compile(r"(\d+)")
 
 
@@ -270,6 +271,7 @@ class RGBDFrames:
     resize_depth: bool = False  # resample depth (nearest) to the colour's size when they differ
     loop: bool = False  # output frame k reads input frame k mod frame_count
     size: tuple[int, int] | None = None  # (width, height) to resample to; None keeps the input's
+    depth_upsample: str = "guided"  # depth smaller than the colour: guided | nearest | bilinear
 
     def __post_init__(self) -> None:
         a, b = self.color.frame_count, self.depth.frame_count
@@ -310,7 +312,12 @@ class RGBDFrames:
         depth = self.depth.read(i)
         height, width = color.shape[:2]
         depth = depth_for_color(
-            depth, color, self.resize_depth, f"{self.depth.label} (frame {i})", self.color.label
+            depth,
+            color,
+            self.resize_depth,
+            f"{self.depth.label} (frame {i})",
+            self.color.label,
+            self.depth_upsample,
         )
         if resize and self.size is not None and self.size != (width, height):
             out_w, out_h = self.size
@@ -321,7 +328,8 @@ class RGBDFrames:
                     f"({width}x{height})"
                 )
             color = resize_color(color, out_w, out_h)
-            depth = resample_depth(depth, out_h, out_w)
+            if not is_smaller_picture((depth.shape[1], depth.shape[0]), self.size):
+                depth = resample_depth(depth, out_h, out_w)  # smaller depth is upsampled later
         self._cache = (i, resize, (color, depth))
         return color, depth
 
@@ -339,6 +347,7 @@ def open_frames(
     resize_depth: bool = False,
     loop: bool = False,
     size: tuple[int, int] | None = None,
+    depth_upsample: str = "guided",
 ) -> RGBDFrames:
     """The frame source for an --rgb and a --depth of any kinds (see the module docstring)."""
     color_stream = open_stream(rgb, "rgb", convention)
@@ -347,7 +356,7 @@ def open_frames(
     except BaseException:
         color_stream.close()
         raise
-    return RGBDFrames(color_stream, depth_stream, resize_depth, loop, size)
+    return RGBDFrames(color_stream, depth_stream, resize_depth, loop, size, depth_upsample)
 
 
 __all__ = [

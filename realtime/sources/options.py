@@ -18,6 +18,7 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.options import parse_positive
 from realtime.sources.depth import (
+    UPSAMPLE_MODES,
     DepthConvention,
     depth_for_color,
     load_depth,
@@ -88,7 +89,15 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--resize-depth",
         action="store_true",
-        help="resample the depth (nearest) to the colour size when they differ",
+        help="resample the depth (nearest) to the colour size when they differ (other than "
+        "a smaller depth of the same picture, which --depth-upsample handles)",
+    )
+    group.add_argument(
+        "--depth-upsample",
+        default="guided",
+        metavar="MODE",
+        help="depth smaller than the colour with its aspect ratio (phone photos): guided "
+        "(default: on the GPU, edges follow the colour's), nearest or bilinear",
     )
 
 
@@ -104,6 +113,7 @@ class Inputs:
     sensor_noise: str | None  # sensor model for a synthetic scene
     condition_depth: bool  # condition depth on the GPU (realtime.passes.depth)
     rs_filters: bool = False  # the RealSense SDK's depth filters (realtime.sources.rsfilters)
+    depth_upsample: str = "guided"  # depth smaller than the colour: guided | nearest | bilinear
 
 
 def inputs_from_args(args: argparse.Namespace) -> Inputs:
@@ -142,6 +152,7 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
         sensor_noise=args.sensor_noise,
         condition_depth=condition,
         rs_filters=args.rs_filters,
+        depth_upsample=upsample_mode(args),
     )
 
 
@@ -163,7 +174,13 @@ def open_inputs(
         if inputs.rgb is None or inputs.depth is None:
             raise InputError("--rgb and --depth (or --source) are required")
         frames = open_frames(
-            inputs.rgb, inputs.depth, inputs.convention, inputs.resize_depth, loop, size
+            inputs.rgb,
+            inputs.depth,
+            inputs.convention,
+            inputs.resize_depth,
+            loop,
+            size,
+            inputs.depth_upsample,
         )
         video = frames.color if isinstance(frames.color, ColorVideo) else None
         rate = video.reader.fps if video is not None and video.reader.fps > 0 else None
@@ -183,6 +200,14 @@ def open_inputs(
     )
     assert isinstance(clip, RealSenseRecording | SyntheticClip)  # the clips a spec opens
     return clip, float(clip.fps)
+
+
+def upsample_mode(args: argparse.Namespace) -> str:
+    """--depth-upsample, checked."""
+    mode = getattr(args, "depth_upsample", None) or "guided"
+    if mode not in UPSAMPLE_MODES:
+        raise InputError(f"--depth-upsample {mode}: expected one of {', '.join(UPSAMPLE_MODES)}")
+    return mode
 
 
 def convention_from_args(args: argparse.Namespace) -> DepthConvention:
@@ -214,7 +239,8 @@ def load_inputs(
     colour (see fill_invalid_depth). `keep_integers`: see load_color.
     """
     convention = convention_from_args(args)
-    return load_pair(args.rgb, args.depth, convention, args.resize_depth, keep_integers)
+    upsample = upsample_mode(args)
+    return load_pair(args.rgb, args.depth, convention, args.resize_depth, keep_integers, upsample)
 
 
 def load_pair(
@@ -223,11 +249,12 @@ def load_pair(
     convention: DepthConvention,
     resize_depth: bool = False,
     keep_integers: bool = False,
+    depth_upsample: str = "guided",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(colour HxWx3 linear, depth HxW metres, filled) of a still pair; see load_inputs."""
     color = load_color(rgb, keep_integers)
     z = load_depth(depth, convention)
-    return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb))
+    return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb), depth_upsample)
 
 
 __all__ = [
