@@ -14,16 +14,25 @@ import math
 import moderngl
 
 from realtime.passes.base import FullscreenPass, Size
-from realtime.passes.depth import EDGE_DW, EDGE_SEPARATION, MATCH_SIGMA
+from realtime.passes.depth import EDGE_DW, MATCH_SIGMA
 
 GUIDE_GRID = 8  # at most this many colour samples a side per depth texel's footprint
 UPSAMPLE_SPAN = 4  # depth texels a side around each pixel that the upsampling weighs
-# Tuned on phone-like depth of the ground-truth scenes (tests/measure_depth_upsample.py):
-# a wider gaussian (0.6, 1.0) lost 0.3-1.2 dB on the portrait; a colour-variance weight
-# for mixed texels lost more than it won (their own colour mixes as their depth does).
+# Tuned on phone-like depth of the ground-truth scenes (tests/test_depth_upsample.py):
+# a wider gaussian (0.8, 1.2) lost up to 0.4 dB on the portrait; a colour-variance weight
+# for mixed texels lost more than it won (their own colour mixes as their depth does);
+# PLANE_RESIDUAL gave the same results from 0.04 to 0.12 and lost 2.6 dB at 0.16.
 UPSAMPLE_SIGMA = 0.4  # depth texels: spatial gaussian of the upsampling
 MATCH_FLOOR = 1e-3  # colour match of a texel that looks like nothing near (lights), vs 1
+PLANE_RESIDUAL = 0.08  # an edge: the plane fit's RMS residual over this share of the range
 EXTREME_POWER = 4.0  # at an edge, a texel's weight grows as |w - mid| / half-range to this
+
+
+def grid_moment() -> float:
+    """Sum of x^2 over the UPSAMPLE_SPAN x UPSAMPLE_SPAN grid, x centred (the plane fit's
+    normal equations are diagonal on a full grid: slope = sum(x w) / this)."""
+    centred = [i - (UPSAMPLE_SPAN - 1) / 2 for i in range(UPSAMPLE_SPAN)]
+    return float(UPSAMPLE_SPAN * sum(x * x for x in centred))
 
 
 def upsample_defines() -> dict[str, object]:
@@ -34,7 +43,8 @@ def upsample_defines() -> dict[str, object]:
         "UPSAMPLE_SIGMA": UPSAMPLE_SIGMA,
         "MATCH_SIGMA": MATCH_SIGMA,
         "EDGE_DW": EDGE_DW,
-        "EDGE_SEPARATION": EDGE_SEPARATION,
+        "PLANE_RESIDUAL": PLANE_RESIDUAL,
+        "GRID_MOMENT": grid_moment(),
         "MATCH_FLOOR": MATCH_FLOOR,
         "EXTREME_POWER": EXTREME_POWER,
     }
