@@ -245,8 +245,10 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
             raise InputError(f"--frames {args.frames}: the clip has {count} frames (0-{count - 1})")
 
         if cues is not None:
-            _, first_depth = source.read(0, resize=False)  # type: ignore[call-arg]
-            track = cues.focus_track(first_depth)
+            from realtime.sources.depth import depth_at_color_size
+
+            color0, depth0 = source.read(0, resize=False)  # type: ignore[call-arg]
+            track = cues.focus_track(depth_at_color_size(depth0, color0))
         elif rack_m is not None:
             if count < 2:
                 raise InputError("--rack needs a clip of at least 2 frames (--duration, --fps)")

@@ -335,6 +335,31 @@ def test_window_screenshot_equals_offscreen_render(
     assert np.abs(encode(scene.color) - window).max() > 50
 
 
+def test_depth_smaller_than_the_colour_previews_as_it_renders(
+    display: str, scene: Scene, compositor, tmp_path: Path
+) -> None:
+    """Depth at a quarter of the colour's size (as phones store it) is upsampled on the
+    GPU guided by the colour in the preview as in an offscreen render: the window shows
+    the same frame (the contract preview = offscreen), and a click picks the clicked depth."""
+    from realtime.frameloop import FrameLoop, StillFrames
+    from realtime.pipeline import read_rgb
+
+    small = scene.depth[2::4, 2::4].copy()
+    np.save(tmp_path / "small.npy", small)
+    args = ["--rgb", str(scene.rgb), "--depth", str(tmp_path / "small.npy")]
+    shot = tmp_path / "shot.png"
+    lens = ["--focus", "2.5", "--f-number", "1.4"]
+    result = ok(preview(display, [*args, *lens, "--frames", "3", "--screenshot", str(shot)]))
+    assert result.stderr == ""
+    loop = FrameLoop(compositor, StillFrames(scene.color, small))
+    expected = encode(read_rgb(loop.compose(0, Lens(focus_m=2.5, f_number=1.4))))
+    window = iio.imread(shot).astype(np.int16)
+    assert window.shape == (H, W, 3) and np.abs(window - expected).max() <= 1
+    click = ["--click", "20,60@0.05", "--rack-duration", "0.05", "--fixed-dt", "0.05"]
+    result = ok(preview(display, [*args, *lens, *click, "--frames", "4", "--print-focus"]))
+    assert float(result.stdout.strip().splitlines()[-1]) == pytest.approx(NEAR_M, rel=1e-3)
+
+
 def test_scripted_click_racks_to_the_clicked_depth_within_the_duration(
     display: str, scene: Scene
 ) -> None:

@@ -47,6 +47,7 @@ def sequence_files(rgb: PathLike, depth: PathLike, source: RGBDFrames) -> Files:
 
 def run_preview(options: PreviewOptions) -> int:
     """Open the inputs and the window, run the loop; the exit code."""
+    from realtime.sources.depth import depth_at_color_size
     from realtime.sources.frames import are_stills, open_frames
     from realtime.sources.options import load_pair, open_inputs
 
@@ -61,7 +62,8 @@ def run_preview(options: PreviewOptions) -> int:
     if inputs.source is not None:
         clip, rate = open_inputs(inputs, options.size, options.fps, loop=True)
         try:
-            _, depth = clip.read(0)
+            color, depth = clip.read(0)
+            depth = depth_at_color_size(depth, color)
             assert clip.frame_count is not None
             playback = Playback(clip.frame_count, options.fps or rate or 30.0)
             return _run(options, cues, clip, depth, playback)
@@ -70,17 +72,30 @@ def run_preview(options: PreviewOptions) -> int:
     assert inputs.rgb is not None and inputs.depth is not None
     if are_stills(inputs.rgb, inputs.depth):
         color, depth = load_pair(
-            str(inputs.rgb), str(inputs.depth), inputs.convention, inputs.resize_depth
+            str(inputs.rgb),
+            str(inputs.depth),
+            inputs.convention,
+            inputs.resize_depth,
+            depth_upsample=inputs.depth_upsample,
         )
         rgb, depth_file = inputs.rgb, inputs.depth
 
         def still_files(index: int) -> tuple[PathLike, PathLike]:
             return rgb, depth_file
 
-        return _run(options, cues, StillFrames(color, depth), depth, None, still_files)
-    frames = open_frames(inputs.rgb, inputs.depth, inputs.convention, inputs.resize_depth, True)
+        picking = depth_at_color_size(depth, color)
+        return _run(options, cues, StillFrames(color, depth), picking, None, still_files)
+    frames = open_frames(
+        inputs.rgb,
+        inputs.depth,
+        inputs.convention,
+        inputs.resize_depth,
+        True,
+        depth_upsample=inputs.depth_upsample,
+    )
     try:
-        _, depth = frames.read(0)
+        color, depth = frames.read(0)
+        depth = depth_at_color_size(depth, color)
         assert frames.frame_count is not None
         playback = Playback(frames.frame_count, input_fps(options.fps, frames))
         files = sequence_files(inputs.rgb, inputs.depth, frames)

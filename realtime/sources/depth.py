@@ -364,6 +364,7 @@ __all__ = [
     "DepthConvention",
     "DepthKind",
     "depth_to_metres",
+    "depth_at_color_size",
     "depth_for_color",
     "fill_invalid_depth",
     "is_smaller_picture",
@@ -397,6 +398,15 @@ def resample_depth_bilinear(depth: np.ndarray, height: int, width: int) -> np.nd
     top = w[y0][:, x0] * (1 - fx) + w[y0][:, x1] * fx
     bottom = w[y1][:, x0] * (1 - fx) + w[y1][:, x1] * fx
     return np.ascontiguousarray(1.0 / (top * (1 - fy) + bottom * fy), dtype=np.float32)
+
+
+def depth_at_color_size(depth: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """`depth` at the colour's size for work on the CPU (picking focus at a pixel): smaller
+    depth, which the GPU upsamples guided by the colour, resampled nearest here."""
+    height, width = color.shape[:2]
+    if depth.shape == (height, width):
+        return depth
+    return resample_depth(depth, height, width)
 
 
 def depth_for_color(
