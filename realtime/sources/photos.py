@@ -194,6 +194,23 @@ def exif_facts(exif_bytes: bytes | None) -> tuple[PhotoLens | None, int]:
     return lens, orientation
 
 
+def exif_of(path: PathLike) -> tuple[PhotoLens | None, int]:
+    """(lens, orientation) from any image's EXIF; (None, 1) when it has none."""
+    p = Path(path)
+    try:
+        if sniff(p) == "heif":
+            image = _open_heif(p)
+            lens, orientation = exif_facts(image.info.get("exif"))
+            original = image.info.get("original_orientation")
+            return lens, int(original) if original in range(1, 9) else orientation
+        from PIL import Image
+
+        with Image.open(p) as im:
+            return exif_facts(im.info.get("exif"))
+    except Exception:  # no readable EXIF says nothing
+        return None, 1
+
+
 def _linear(samples: np.ndarray) -> np.ndarray:
     """Integer sRGB samples (HxWx3 or HxW) as HxWx3 float32 linear."""
     if samples.ndim == 2:
@@ -382,6 +399,7 @@ __all__ = [
     "PhotoDepth",
     "PhotoLens",
     "exif_facts",
+    "exif_of",
     "has_embedded_depth",
     "heif_depth_to_metres",
     "orient",
