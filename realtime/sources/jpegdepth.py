@@ -13,8 +13,10 @@ several APP1 segments (XMP spec part 3, 1.1.3.1): each carries the GUID that the
 main XMP names in `xmpNote:HasExtendedXMP`, the full length and its offset.
 
 Stored values v (0..1 of the image's integer range) become metres:
-    RangeInverse: d = near far / (far - v (far - near))   (v = 1 at near, 0 at far)
+    RangeInverse: d = near far / (far - v (far - near))   (v = 0 at near, 1 at far)
     RangeLinear:  d = near + v (far - near)
+Both store 0 at near: RangeInverse encodes v = far (d - near) / (d (far - near)),
+which is uniform in 1/d.
 The readers here return depth at the depth image's own size; nothing is resampled.
 """
 
