@@ -22,6 +22,7 @@ FRONT_ENDS = (
     "realtime.bench",
     "realtime.preview",
     "realtime.show",
+    "realtime.info",
 )
 
 

@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 SIGTERM_EXIT = 128 + signal.SIGTERM  # exit status after a clean stop on SIGTERM
 
 
-def require_inputs(args: argparse.Namespace) -> None:
+def require_inputs(args: argparse.Namespace, photo_depth: bool = False) -> None:
+    """--rgb and --depth are given; with `photo_depth`, --rgb alone when it names a file (a
+    photo that carries its depth: the reader says in one line when it does not)."""
     if args.rgb is None:
         raise InputError("--rgb PATH is required (or --source, --cues)")
-    if args.depth is None:
+    if args.depth is None and not (photo_depth and Path(args.rgb).is_file()):
         raise InputError("--depth PATH is required (or --source, --cues)")
 
 

@@ -15,7 +15,22 @@ from realtime.errors import InputError
 from realtime.lens import MAX_COC_LIMIT_PX, Lens
 
 if TYPE_CHECKING:
+    from realtime.sources.photos import PhotoLens
     from realtime.tiling import TileOptions
+
+# The lens when nothing names one (no option, no photo EXIF): a full-frame 50 mm at f/2.
+DEFAULT_FOCAL_LENGTH_MM = 50.0
+DEFAULT_F_NUMBER = 2.0
+DEFAULT_SENSOR_WIDTH_MM = 36.0
+# A photo whose EXIF gives its 35 mm-equivalent focal length is rendered as that lens on a
+# full-frame (36 mm) sensor. The phone's own aperture (f/1.5 at 5.7 mm) is no guide: on
+# full frame it is about f/7, almost no blur, and the blur people want from a phone's depth
+# is its portrait mode's, which simulates about f/1.4 to f/2.8 full-frame. PORTRAIT_F_NUMBER
+# is the middle of that range (in stops: sqrt(1.4 x 2.8) = 1.98): at 26 mm focused on 0.35 m,
+# a wall at 0.67 m gets a 0.50 mm blur disc on 36 mm (1.4% of the width, 56 px on a 12 MP
+# frame), a portrait look; it is also the default above, so only the focal length changes.
+FULL_FRAME_WIDTH_MM = 36.0
+PORTRAIT_F_NUMBER = 2.0
 
 
 def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = False) -> None:
@@ -25,17 +40,21 @@ def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = F
     add(
         "--focal-length",
         type=float,
-        default=50.0,
         metavar="MM",
-        help="focal length in mm (default 50)",
+        help="focal length in mm (default 50; a photo's 35 mm-equivalent from its EXIF)",
     )
-    add("--f-number", type=float, default=2.0, metavar="N", help="f-number (default 2.0)")
+    add(
+        "--f-number",
+        type=float,
+        metavar="N",
+        help=f"f-number (default 2.0; a photo with EXIF: f/{PORTRAIT_F_NUMBER:g} full-frame, "
+        "a phone portrait's look)",
+    )
     add(
         "--sensor-width",
         type=float,
-        default=36.0,
         metavar="MM",
-        help="sensor width in mm (default 36)",
+        help="sensor width in mm (default 36, full frame)",
     )
     add("--focus", type=float, metavar="METRES", help="focus distance in metres")
     add(
@@ -67,15 +86,27 @@ def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = F
     )
 
 
-def lens_from_args(args: argparse.Namespace, focus_m: float | None = None) -> Lens:
-    """The Lens the options describe; InputError on bad values or a missing focus."""
+def lens_from_args(
+    args: argparse.Namespace, focus_m: float | None = None, photo: PhotoLens | None = None
+) -> Lens:
+    """The Lens the options describe; InputError on bad values or a missing focus.
+
+    Options not given come from the photo's EXIF when it has a 35 mm-equivalent focal
+    length (that lens on full frame at PORTRAIT_F_NUMBER), else from the defaults above.
+    """
     focus = focus_m if focus_m is not None else args.focus
     if focus is None:
         raise InputError("--focus METRES is required")
+    focal, f_number, sensor = DEFAULT_FOCAL_LENGTH_MM, DEFAULT_F_NUMBER, DEFAULT_SENSOR_WIDTH_MM
+    if photo is not None and photo.focal_length_35mm_mm is not None:
+        focal, f_number = photo.focal_length_35mm_mm, PORTRAIT_F_NUMBER
+        sensor = FULL_FRAME_WIDTH_MM
+    given = (getattr(args, name, None) for name in ("focal_length", "f_number", "sensor_width"))
+    focal_arg, f_number_arg, sensor_arg = given
     return Lens(
-        focal_length_mm=args.focal_length,
-        f_number=args.f_number,
-        sensor_width_mm=args.sensor_width,
+        focal_length_mm=focal_arg if focal_arg is not None else focal,
+        f_number=f_number_arg if f_number_arg is not None else f_number,
+        sensor_width_mm=sensor_arg if sensor_arg is not None else sensor,
         focus_m=focus,
         artistic_blur_px=args.blur,
         max_coc_px=args.max_coc,

@@ -133,16 +133,26 @@ def _run_still(args: argparse.Namespace) -> int:
     from realtime.outputs import ImageWriter
     from realtime.outputs.images import write_image
     from realtime.pipeline import Compositor, read_rgb
-    from realtime.sources.options import load_inputs
+    from realtime.sources.options import convention_from_args, load_inputs, load_photo
     from realtime.tiling import TiledComposite
 
-    require_inputs(args)
+    require_inputs(args, photo_depth=True)
     if args.output is None:
         raise InputError("-o OUT is required")
     lens = lens_from_args(args)  # check the options before reading files
     tiles = tile_options_from_args(args)
     writer = ImageWriter(args.output)
-    color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: decoded by the loop
+    if args.depth is None:  # a photo that carries its depth, and its lens's EXIF
+        if convention_from_args(args).kind != "metric":
+            raise InputError(
+                "the depth-convention options apply to --depth; a photo's own "
+                "depth states its convention"
+            )
+        photo, depth = load_photo(args.rgb)
+        color = photo.color
+        lens = lens_from_args(args, photo=photo.lens)
+    else:
+        color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: the loop decodes
     comp = Compositor()
     loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
     composite = loop.compose_frame(0, lens)

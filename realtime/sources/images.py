@@ -24,7 +24,15 @@ PathLike = str | os.PathLike[str]
 
 IMAGEIO_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 TIFF_EXTENSIONS = (".tif", ".tiff")
-COLOR_EXTENSIONS = (*IMAGEIO_EXTENSIONS, *TIFF_EXTENSIONS, ".exr", ".npy", ".pfm")
+HEIF_EXTENSIONS = (".heic", ".heif")  # read by pillow-heif (the primary image)
+COLOR_EXTENSIONS = (
+    *IMAGEIO_EXTENSIONS,
+    *TIFF_EXTENSIONS,
+    *HEIF_EXTENSIONS,
+    ".exr",
+    ".npy",
+    ".pfm",
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAGIC = {  # leading bytes of each format, checked first for a clear "not a ..." message
@@ -172,6 +180,17 @@ def _read_tiff(p: Path) -> np.ndarray:
     return arr
 
 
+def _read_heif(p: Path) -> np.ndarray:
+    """A HEIF file's primary image as HxWx3 uint8 (libheif applies its rotation and mirror).
+
+    Read explicitly: Pillow's plugin would also offer the auxiliary images (gain maps).
+    """
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(str(p))
+    return np.asarray(heif[heif.primary_index])
+
+
 def read_pfm(p: Path) -> np.ndarray:
     """A PFM file (grey "Pf" or colour "PF") as float32 HxW or HxWx3, row 0 at the top."""
     data = p.read_bytes()
@@ -222,7 +241,7 @@ def read_exr_channels(path: PathLike) -> dict[str, np.ndarray]:
 
 
 def read_samples(path: PathLike) -> np.ndarray:
-    """A PNG, JPEG, BMP, TIFF, .npy or .pfm file's samples exactly as stored.
+    """A PNG, JPEG, BMP, TIFF, HEIC/HEIF, .npy or .pfm file's samples exactly as stored.
 
     HxW or HxWxC in the file's own dtype, row 0 at the top. EXR has several named
     channels and goes through `read_exr_channels` instead.
@@ -246,6 +265,8 @@ def read_samples(path: PathLike) -> np.ndarray:
                 arr = np.asarray(iio.imread(p, plugin="pillow"))
         elif ext in TIFF_EXTENSIONS:
             arr = _read_tiff(p)
+        elif ext in HEIF_EXTENSIONS:
+            arr = _read_heif(p)
         elif ext == ".npy":
             arr = np.load(p, allow_pickle=False)
         elif ext == ".pfm":

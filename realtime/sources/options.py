@@ -27,6 +27,7 @@ from realtime.sources.images import PathLike, load_color
 
 if TYPE_CHECKING:
     from realtime.sources.live import Clip
+    from realtime.sources.photos import PhotoDepth
     from realtime.sources.spec import SourceSpec
 
 
@@ -44,7 +45,9 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--depth",
         metavar="PATH",
-        help="depth map, same size as the colour; float metres unless one of the next three",
+        help="depth map, same size as the colour; float metres unless one of the next three. "
+        "Without it, the depth stored in the --rgb photo (iPhone HEIC, Dynamic Depth or "
+        "GDepth JPEG, EXR with Z)",
     )
     group.add_argument(
         "--source",
@@ -257,6 +260,22 @@ def load_pair(
     return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb), depth_upsample)
 
 
+def load_photo(rgb: PathLike) -> tuple[PhotoDepth, np.ndarray]:
+    """A photo that carries its depth (realtime.sources.photos), and that depth made fit
+    for the chain: at the colour's size, every pixel valid."""
+    from realtime.sources.photos import read_photo
+
+    photo = read_photo(rgb)
+    depth = photo.depth_m
+    # MERGE POINT (depth upsampling on the GPU): a phone's depth is a fraction of the
+    # colour's size. Until the conditioning upsamples it guided by the colour, it is
+    # resampled here (nearest) to the colour's size; with that work merged, depth of the
+    # colour's aspect passes through depth_for_color unchanged instead.
+    resize = depth.shape != photo.color.shape[:2]
+    name = str(rgb)
+    return photo, depth_for_color(depth, photo.color, resize, name, name)
+
+
 __all__ = [
     "Inputs",
     "add_input_arguments",
@@ -264,5 +283,6 @@ __all__ = [
     "inputs_from_args",
     "load_inputs",
     "load_pair",
+    "load_photo",
     "open_inputs",
 ]
