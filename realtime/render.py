@@ -133,7 +133,12 @@ def _run_still(args: argparse.Namespace) -> int:
     from realtime.outputs import ImageWriter
     from realtime.outputs.images import write_image
     from realtime.pipeline import Compositor, read_rgb
-    from realtime.sources.options import convention_from_args, load_inputs, load_photo
+    from realtime.sources.options import (
+        convention_from_args,
+        load_inputs,
+        load_photo,
+        upsample_mode,
+    )
     from realtime.tiling import TiledComposite
 
     require_inputs(args, photo_depth=True)
@@ -148,7 +153,7 @@ def _run_still(args: argparse.Namespace) -> int:
                 "the depth-convention options apply to --depth; a photo's own "
                 "depth states its convention"
             )
-        photo, depth = load_photo(args.rgb)
+        photo, depth = load_photo(args.rgb, args.resize_depth, upsample_mode(args))
         color = photo.color
         lens = lens_from_args(args, photo=photo.lens)
     else:

@@ -260,20 +260,18 @@ def load_pair(
     return color, depth_for_color(z, color, resize_depth, str(depth), str(rgb), depth_upsample)
 
 
-def load_photo(rgb: PathLike) -> tuple[PhotoDepth, np.ndarray]:
+def load_photo(
+    rgb: PathLike, resize_depth: bool = False, depth_upsample: str = "guided"
+) -> tuple[PhotoDepth, np.ndarray]:
     """A photo that carries its depth (realtime.sources.photos), and that depth made fit
-    for the chain: at the colour's size, every pixel valid."""
+    for the chain by `depth_for_color`: every pixel valid; a phone's depth, a fraction of
+    the colour's size, upsampled as `depth_upsample` says (by default on the GPU)."""
     from realtime.sources.photos import read_photo
 
     photo = read_photo(rgb)
-    depth = photo.depth_m
-    # MERGE POINT (depth upsampling on the GPU): a phone's depth is a fraction of the
-    # colour's size. Until the conditioning upsamples it guided by the colour, it is
-    # resampled here (nearest) to the colour's size; with that work merged, depth of the
-    # colour's aspect passes through depth_for_color unchanged instead.
-    resize = depth.shape != photo.color.shape[:2]
     name = str(rgb)
-    return photo, depth_for_color(depth, photo.color, resize, name, name)
+    depth = depth_for_color(photo.depth_m, photo.color, resize_depth, name, name, depth_upsample)
+    return photo, depth
 
 
 __all__ = [
