@@ -42,6 +42,7 @@ from realtime.options import (
     lens_from_args,
     tile_options_from_args,
 )
+from realtime.sources.limits import limit_input_memory
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         return run_farm(args)
     if args.chunk_frames is not None:
         raise InputError("--chunk-frames applies to --ray")
+    limit_input_memory(tile_options_from_args(args).memory_bytes)  # before any file is read
     if _is_still_render(args):
         return _run_still(args)
     return _run_clip(args)
