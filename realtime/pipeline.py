@@ -28,6 +28,9 @@ from realtime.passes.pyramid import Pyramid, cross_fades, levels_needed
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
+from realtime.sources.images import decode_srgb_integers
+
+UPLOAD_BLOCK_PX = 2**20  # integer colour is decoded and uploaded this many pixels at a time
 
 
 class Compositor:
@@ -77,7 +80,10 @@ class Compositor:
     def upload(
         self, color: np.ndarray, depth: np.ndarray
     ) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Copy a linear RGB float image and a depth map (metres) into reused textures."""
+        """Copy a linear RGB float image and a depth map (metres) into reused textures.
+
+        `color` may also be sRGB integer samples (load_color's keep_integers): they are
+        decoded UPLOAD_BLOCK_PX pixels at a time, so no float copy of the whole is made."""
         h, w = depth.shape
         if color.shape != (h, w, 3):
             raise ValueError(f"colour {color.shape} and depth {depth.shape} differ in size")
@@ -91,8 +97,14 @@ class Compositor:
                 tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
                 tex.repeat_x = tex.repeat_y = False
             self._inputs = (color_tex, depth_tex)
-        self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32).tobytes())
-        self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32).tobytes())
+        if color.dtype.kind == "u":
+            rows = max(1, UPLOAD_BLOCK_PX // w)
+            for y in range(0, h, rows):
+                block = decode_srgb_integers(color[y : y + rows])
+                self._inputs[0].write(np.ascontiguousarray(block), viewport=(0, y, w, len(block)))
+        else:  # numpy arrays are buffers: written without a bytes copy
+            self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32))
+        self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32))
         self.depth_range = depth_range(depth)
         return self._inputs
 

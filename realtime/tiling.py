@@ -62,7 +62,6 @@ from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
 from realtime.passes.pyramid import levels_needed, texture_size
-from realtime.sources.images import decode_srgb_integers
 
 if TYPE_CHECKING:
     import moderngl
@@ -314,9 +313,7 @@ class TiledComposite:
             for tile in band:
                 t = time.perf_counter()
                 wx0, wy0, wx1, wy1 = tile.window
-                color = self.color[wy0:wy1, wx0:wx1]
-                if color.dtype.kind == "u":  # sRGB samples, decoded a window at a time
-                    color = decode_srgb_integers(color)
+                color = self.color[wy0:wy1, wx0:wx1]  # sRGB samples: decoded by upload
                 textures = comp.upload(color, self.depth[wy0:wy1, wx0:wx1])
                 t = self._add("input", t)
                 composite = comp.render_textures(*textures, self.lens, image_width=width)
