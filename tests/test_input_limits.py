@@ -16,12 +16,14 @@ import pytest
 
 from realtime.errors import InputError
 from realtime.sources.limits import (
+    INPUT_MEMORY_SHARE,
     ImageHeader,
     check_decoded_size,
     limit_input_memory,
     max_input_bytes,
     png_header,
 )
+from realtime.tiling import DEFAULT_MEMORY_SHARE
 
 BOMB_SIDE = 60000  # px: 3.6 gigapixels claimed by a file of a few hundred bytes
 MAX_SECONDS = 5.0  # the target is 1 s; generous for a loaded CI machine
@@ -192,8 +194,8 @@ def test_truncated_files_exit_2_with_one_line(tmp_path: Path, depth_png: Path, e
 def test_the_bound_follows_max_memory() -> None:
     header = ImageHeader(4000, 3000, 3, 1)  # 12 MP of 8-bit RGB: 180 MB with its float copy
     try:
-        limit_input_memory(10 * 2**20)  # 80 MiB of input
-        assert max_input_bytes()[0] == 80 * 2**20
+        limit_input_memory(10 * 2**20)  # 120 MiB of input (the default's ratio)
+        assert max_input_bytes()[0] == 10 * 2**20 * DEFAULT_MEMORY_SHARE // INPUT_MEMORY_SHARE
         with pytest.raises(InputError, match=r"4000x3000 px would need 0\.2 GiB.*--max-memory"):
             check_decoded_size(Path("x.png"), header)
         limit_input_memory(100 * 2**20)

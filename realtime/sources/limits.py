@@ -10,7 +10,7 @@ The bound: one input file's decoded samples and their float32 copy may take half
 of this machine's physical memory (the rest is for the other input and the
 render itself). With --max-memory M (the pass chain's
 budget per tile, by default 1/DEFAULT_MEMORY_SHARE of physical memory) the
-bound is M x DEFAULT_MEMORY_SHARE / INPUT_MEMORY_SHARE, the same ratio: 8 M.
+bound is M x DEFAULT_MEMORY_SHARE / INPUT_MEMORY_SHARE, the default's ratio (12 M).
 Real large stills stay far below it (an 8000x6000 RGB PNG: 144 MB of samples, 720 MB
 with their float copy).
 """
