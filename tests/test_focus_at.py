@@ -111,3 +111,25 @@ def test_bad_focus_value_is_one_line(capsys: pytest.CaptureFixture[str]) -> None
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "auto" in err[0]
+
+
+def test_cue_pixel_keys_take_fractions(tmp_path: Path) -> None:
+    """`pixel = [0.3, 0.4]` (a decimal point) is fractions, `pixel = [20, 20]` pixels."""
+    from realtime.cues import CueError, load_cues
+
+    (tmp_path / "c.png").write_bytes(b"")
+    (tmp_path / "d.npy").write_bytes(b"")
+    head = '[input]\nrgb = "c.png"\ndepth = "d.npy"\n\n[[focus]]\ntime = 0.0\n'
+    depth = np.full((48, 64), FAR_M, np.float32)
+    depth[SQUARE] = NEAR_M
+    for pixel in ("[0.3, 0.4]", "[20, 20]", "[0.3, 1]"):
+        path = tmp_path / "cues.toml"
+        path.write_text(head + f"pixel = {pixel}\n", encoding="utf-8")
+        cues = load_cues(path)
+        expected = FractionTarget if "." in pixel else PixelTarget
+        assert isinstance(cues.focus[0].target, expected)
+        if pixel != "[0.3, 1]":
+            assert cues.focus_track(depth).focus_at(0.0) == NEAR_M
+    path.write_text(head + "pixel = [0.5, 1.5]\n", encoding="utf-8")
+    with pytest.raises(CueError, match="0..1"):
+        load_cues(path)
