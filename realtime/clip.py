@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from realtime.errors import InputError
 from realtime.options import (
+    focus_target_from_args,
     lens_from_args,
     parse_fps,
     parse_number,
@@ -29,6 +30,8 @@ from realtime.options import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from realtime.batch import Shot
     from realtime.cues import Cues
     from realtime.outputs import FrameWriter
@@ -147,7 +150,15 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
     """Check every option, open the inputs and plan the render; the inputs close on exit."""
     from realtime.batch import Shot
     from realtime.cues import load_cues
-    from realtime.focus import DEFAULT_EASING, FocusKey, FocusTrack, easing, rack
+    from realtime.focus import (
+        DEFAULT_EASING,
+        FAR_FOCUS_M,
+        FocusKey,
+        FocusTrack,
+        easing,
+        rack,
+        resolve_target,
+    )
     from realtime.outputs import DEFAULT_FPS, is_video, open_output
     from realtime.outputs.video import DEFAULT_QUALITY, VIDEO_CODECS
     from realtime.sources.frames import is_pattern
@@ -171,6 +182,7 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
 
     inputs = inputs_from_args(args)
     cues = None
+    target = None  # --focus auto / --focus-at: picked on the first frame's depth
     if args.cues is not None:
         given = [
             flag
@@ -180,6 +192,7 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
                 ("--source", args.source),
                 ("--sensor-noise", args.sensor_noise),
                 ("--focus", args.focus),
+                ("--focus-at", args.focus_at),
                 ("--rack", args.rack),
                 ("--easing", args.easing),
                 ("--depth-scale", args.depth_scale),
@@ -214,7 +227,9 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
         output = args.output
         if rack_m is not None and args.focus is not None:
             raise InputError("--focus and --rack both set the focus; give one of them")
-        lens = lens_from_args(args, focus_m=rack_m[0] if rack_m is not None else None)
+        target = focus_target_from_args(args)
+        placeholder = FAR_FOCUS_M if target is not None else None
+        lens = lens_from_args(args, focus_m=rack_m[0] if rack_m is not None else placeholder)
     output = str(output)
     if args.resume and is_video(output):
         raise InputError("--resume needs an image-sequence output (video frames are not files)")
@@ -246,11 +261,15 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
         if last >= count:
             raise InputError(f"--frames {args.frames}: the clip has {count} frames (0-{count - 1})")
 
-        if cues is not None:
+        def first_depth() -> np.ndarray:
+            """The first frame's depth at its colour's size: pixel and auto keys pick on it."""
             from realtime.sources.depth import depth_at_color_size
 
             color0, depth0 = source.read(0, resize=False)  # type: ignore[call-arg]
-            track = cues.focus_track(depth_at_color_size(depth0, color0))
+            return depth_at_color_size(depth0, color0)
+
+        if cues is not None:
+            track = cues.focus_track(first_depth())
         elif rack_m is not None:
             if count < 2:
                 raise InputError("--rack needs a clip of at least 2 frames (--duration, --fps)")
@@ -259,6 +278,8 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
         else:
             if args.easing is not None:
                 raise InputError("--easing applies to --rack")
+            if target is not None:
+                lens = lens.with_focus(resolve_target(target, first_depth()))
             track = FocusTrack((FocusKey(0.0, lens.focus_m),))
         for t in (track.start_s, track.end_s):  # a track must not focus inside the lens
             track.lens_at(lens, t)

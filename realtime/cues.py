@@ -13,7 +13,8 @@
 
     [[focus]]                   # optional, times strictly increasing
     time = 0.0
-    distance = 1.2              # exactly one of distance (m), pixel = [x, y], auto = true
+    distance = 1.2              # exactly one of distance (m), pixel = [x, y] (integers:
+                                # pixels; with a decimal point: fractions 0..1), auto = true
     easing = "smoothstep"       # easing of the segment ending here
     f_number = 2.8              # optional; a key without one keeps the previous value
 
@@ -47,6 +48,7 @@ from realtime.focus import (
     FocusKey,
     FocusTarget,
     FocusTrack,
+    FractionTarget,
     PixelTarget,
     TargetKey,
     easing,
@@ -126,7 +128,7 @@ class Cues:
 
 
 def _target_key_name(target: FocusTarget) -> str:
-    if isinstance(target, PixelTarget):
+    if isinstance(target, PixelTarget | FractionTarget):
         return "pixel"
     if isinstance(target, AutoTarget):
         return "auto"
@@ -232,8 +234,17 @@ def _load_focus_key(table: Table, lens: Lens) -> TargetKey:
         except InputError as e:
             table.fail("distance", str(e))
     elif given[0] == "pixel":
-        x, y = table.int_pair("pixel", minimum=0)
-        target = PixelTarget(x, y)
+        raw = table.data["pixel"]
+        raw = raw if isinstance(raw, list) else []
+        value = [v for v in raw if type(v) in (int, float)]
+        if len(value) == len(raw) == 2 and any(isinstance(v, float) for v in value):
+            # [0.5, 0.4]: fractions of the width and height
+            if not all(0.0 <= v <= 1.0 for v in value):
+                table.fail("pixel", f"fractions must lie in 0..1, got {toml_repr(value)}")
+            target = FractionTarget(float(value[0]), float(value[1]))
+        else:
+            x, y = table.int_pair("pixel", minimum=0)
+            target = PixelTarget(x, y)
     else:
         if table.data["auto"] is not True:
             table.fail("auto", f"expected true, got {toml_repr(table.data['auto'])}")

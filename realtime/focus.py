@@ -36,6 +36,9 @@ FOLLOW_TIME_CONSTANT_S = 0.25  # FocusFollower: settles to ~98% of a step in 4 o
 FOLLOW_DEAD_BAND_D = 0.01  # FocusFollower: target changes this small (dioptres) are ignored
 FAR_FOCUS_M = 1000.0  # the follower never focuses beyond this (dioptres stay > 0)
 BREATHING_OFF = 0.0  # breathing_scale amount that disables breathing
+NEAR_PERCENTILE = 5.0  # the nearest subject: this percentile of the frame's valid depths
+FAR_PERCENTILE = 95.0  # the background: this percentile
+SUBJECT_STRIDE = 4  # subject depths are taken on every 4th pixel of every 4th row
 
 
 # --- Easings --------------------------------------------------------------------------------
@@ -292,7 +295,43 @@ class AutoTarget:
     window_fraction: float = AUTO_WINDOW_FRACTION  # window side / shorter image side
 
 
-FocusTarget = float | PixelTarget | AutoTarget  # metres, a pixel to pick, or autofocus
+@dataclass(frozen=True)
+class FractionTarget:
+    """Focus on whatever is at fractions of the image's width and height (0..1 each)."""
+
+    x: float  # 0 at the left edge, 1 at the right
+    y: float  # 0 at the top edge, 1 at the bottom
+    window: int = PICK_WINDOW  # side of the median window, px
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.x <= 1.0 and 0.0 <= self.y <= 1.0):
+            raise InputError(f"point ({self.x:g}, {self.y:g}) is not within 0..1 of the image")
+
+
+@dataclass(frozen=True)
+class NearTarget:
+    """The nearest subject: NEAR_PERCENTILE of the valid depths (the show's "near")."""
+
+
+# metres, a pixel or a point to pick, centre autofocus or the nearest subject
+FocusTarget = float | PixelTarget | FractionTarget | AutoTarget | NearTarget
+
+
+def pixel_of(x: float, y: float, size: tuple[int, int]) -> tuple[int, int]:
+    """The pixel (column, row) at fractions (x, y) of an image of `size` (width, height)."""
+    w, h = size
+    return min(max(math.floor(x * w), 0), w - 1), min(max(math.floor(y * h), 0), h - 1)
+
+
+def subject_depths(depth_m: np.ndarray) -> tuple[float, float]:
+    """(nearest subject, background) of a depth map, metres: low and high percentiles of its
+    valid depths (every SUBJECT_STRIDE-th pixel), so specks and holes do not count."""
+    sample = np.asarray(depth_m)[::SUBJECT_STRIDE, ::SUBJECT_STRIDE]
+    valid = sample[np.isfinite(sample) & (sample > 0)]
+    if valid.size == 0:
+        raise InputError("the frame has no valid depth")
+    near, far = np.percentile(valid, [NEAR_PERCENTILE, FAR_PERCENTILE])
+    return float(near), float(far)
 
 
 @dataclass(frozen=True)
@@ -307,11 +346,16 @@ class TargetKey:
 
 def resolve_target(target: FocusTarget, depth_m: np.ndarray | None) -> float:
     """The focus distance in metres a target stands for, picking from `depth_m` if needed."""
-    if isinstance(target, PixelTarget | AutoTarget):
+    if isinstance(target, PixelTarget | FractionTarget | AutoTarget | NearTarget):
         if depth_m is None:
             raise InputError("a pixel or auto focus target needs a depth map")
         if isinstance(target, PixelTarget):
             return pick_depth(depth_m, target.x, target.y, target.window)
+        if isinstance(target, NearTarget):
+            return subject_depths(depth_m)[0]
+        if isinstance(target, FractionTarget):
+            h, w = np.shape(depth_m)[:2]
+            return pick_depth(depth_m, *pixel_of(target.x, target.y, (w, h)), target.window)
         h, w = np.shape(depth_m)[:2]
         side = max(1, round(target.window_fraction * min(h, w)))
         return pick_depth(depth_m, w // 2, h // 2, side, max(side, PICK_WINDOW_MAX))

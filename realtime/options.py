@@ -15,6 +15,7 @@ from realtime.errors import InputError
 from realtime.lens import MAX_COC_LIMIT_PX, Lens
 
 if TYPE_CHECKING:
+    from realtime.focus import FocusTarget
     from realtime.sources.photos import PhotoLens
     from realtime.tiling import TileOptions
 
@@ -56,7 +57,12 @@ def add_lens_arguments(parser: argparse.ArgumentParser, focus_required: bool = F
         metavar="MM",
         help="sensor width in mm (default 36, full frame)",
     )
-    add("--focus", type=float, metavar="METRES", help="focus distance in metres")
+    add(
+        "--focus",
+        type=parse_focus,
+        metavar="METRES",
+        help=f"focus distance in metres, or {AUTO_FOCUS} (the nearest subject)",
+    )
     add(
         "--blur",
         type=float,
@@ -93,10 +99,14 @@ def lens_from_args(
 
     Options not given come from the photo's EXIF when it has a 35 mm-equivalent focal
     length (that lens on full frame at PORTRAIT_F_NUMBER), else from the defaults above.
+    A focus picked from the depth (--focus auto, --focus-at) is not known yet: front ends
+    that take one pass a placeholder `focus_m` and set the picked focus later.
     """
     focus = focus_m if focus_m is not None else args.focus
     if focus is None:
         raise InputError("--focus METRES is required")
+    if focus == AUTO_FOCUS:
+        raise InputError(f"--focus {AUTO_FOCUS} is not available here; give METRES")
     focal, f_number, sensor = DEFAULT_FOCAL_LENGTH_MM, DEFAULT_F_NUMBER, DEFAULT_SENSOR_WIDTH_MM
     if photo is not None and photo.focal_length_35mm_mm is not None:
         focal, f_number = photo.focal_length_35mm_mm, PORTRAIT_F_NUMBER
@@ -113,6 +123,60 @@ def lens_from_args(
         blades=args.blades,
         blade_rotation_deg=args.blade_rotation,
     )
+
+
+AUTO_FOCUS = "auto"  # --focus auto: the nearest subject (realtime.focus.NearTarget)
+
+
+def parse_focus(text: str) -> float | str:
+    """--focus: metres, or AUTO_FOCUS (argparse reports a bad value in one line)."""
+    if text.strip().lower() == AUTO_FOCUS:
+        return AUTO_FOCUS
+    try:
+        return parse_number(text, "--focus", "METRES")
+    except InputError as e:
+        raise argparse.ArgumentTypeError(f"expected METRES or {AUTO_FOCUS}: {e}") from None
+
+
+FOCUS_AT_HELP = (
+    "focus on what is at X,Y: a pixel (whole numbers, column,row from the top left) or, "
+    "when either number has a decimal point, fractions of the width and height in 0..1 "
+    "(0.5,0.4); the median depth of a small window there, holes ignored"
+)
+
+
+def parse_focus_at(text: str) -> FocusTarget:
+    """--focus-at X,Y: a PixelTarget, or a FractionTarget when either number has a '.'."""
+    from realtime.focus import FractionTarget, PixelTarget
+
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise InputError(f"--focus-at {text}: expected X,Y (pixels 640,360 or fractions 0.5,0.4)")
+    if any("." in p for p in parts):
+        x, y = (parse_number(p, "--focus-at", "X,Y") for p in parts)
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise InputError(
+                f"--focus-at {text}: fractions must lie in 0..1 (pixels are whole numbers)"
+            )
+        return FractionTarget(x, y)
+    if not all(p.isdigit() for p in parts):
+        raise InputError(f"--focus-at {text}: pixels are whole numbers >= 0, e.g. 640,360")
+    return PixelTarget(int(parts[0]), int(parts[1]))
+
+
+def focus_target_from_args(args: argparse.Namespace) -> FocusTarget | None:
+    """What --focus-at or --focus auto pick from the depth; None for --focus METRES (or none).
+
+    --focus-at with --focus (or --rack, where the front end has it) is an InputError."""
+    from realtime.focus import NearTarget
+
+    at = getattr(args, "focus_at", None)
+    if at is None:
+        return NearTarget() if args.focus == AUTO_FOCUS else None
+    for flag, value in (("--focus", args.focus), ("--rack", getattr(args, "rack", None))):
+        if value is not None:
+            raise InputError(f"--focus-at and {flag} both set the focus; give one of them")
+    return parse_focus_at(at)
 
 
 def add_farm_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,6 +29,9 @@ from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
 from realtime.sources.depth import is_smaller_picture
+from realtime.sources.images import decode_srgb_integers
+
+UPLOAD_BLOCK_PX = 2**20  # integer colour is decoded and uploaded this many pixels at a time
 
 
 class Compositor:
@@ -83,7 +86,9 @@ class Compositor:
         The depth map may be the picture at a lower resolution (`is_smaller_picture`):
         its texture then has the depth's size, for `GuidedUpsampler` to bring to the
         colour's. `frame_size`: the whole frame's (width, height) when `color` is a
-        window of it (tiles); such smaller depth is then the whole frame's.
+        window of it (tiles); such smaller depth is then the whole frame's. `color` may
+        also be sRGB integer samples (load_color's keep_integers): they are decoded
+        UPLOAD_BLOCK_PX pixels at a time, so no float copy of the whole is made.
         """
         h, w = color.shape[:2]
         dh, dw = depth.shape
@@ -103,8 +108,14 @@ class Compositor:
                 tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
                 tex.repeat_x = tex.repeat_y = False
             self._inputs = (color_tex, depth_tex)
-        self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32).tobytes())
-        self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32).tobytes())
+        if color.dtype.kind == "u":
+            rows = max(1, UPLOAD_BLOCK_PX // w)
+            for y in range(0, h, rows):
+                block = decode_srgb_integers(color[y : y + rows])
+                self._inputs[0].write(np.ascontiguousarray(block), viewport=(0, y, w, len(block)))
+        else:  # numpy arrays are buffers: written without a bytes copy
+            self._inputs[0].write(np.ascontiguousarray(color, dtype=np.float32))
+        self._inputs[1].write(np.ascontiguousarray(depth, dtype=np.float32))
         self.depth_range = depth_range(depth)
         return self._inputs
 

@@ -2,6 +2,7 @@
 image sequence or a video.
 
     rackfocus render --rgb c.png --depth d.exr --focus 2 -o out.png          # one image
+    rackfocus render --rgb c.png --depth d.exr --focus-at 0.5,0.4 -o out.png # focus picked there
     rackfocus render --rgb c.png --depth d.exr --rack 1:4 --duration 2 -o rack.mp4
     rackfocus render --rgb rgb_%04d.png --depth depth_%04d.png --depth-scale 0.001 \\
         --focus 1.5 -o frames/out_%04d.exr --frames 0-99 --resume
@@ -36,12 +37,15 @@ from typing import TYPE_CHECKING
 from realtime.clip import SIGTERM_EXIT, Terminated, open_clip, require_inputs, stop_on_sigterm
 from realtime.errors import InputError
 from realtime.options import (
+    FOCUS_AT_HELP,
     add_farm_arguments,
     add_lens_arguments,
     add_tiling_arguments,
+    focus_target_from_args,
     lens_from_args,
     tile_options_from_args,
 )
+from realtime.sources.limits import limit_input_memory
 from realtime.sources.options import add_input_arguments
 
 if TYPE_CHECKING:
@@ -72,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_input_arguments(parser)
     add_lens_arguments(parser)
+    parser.add_argument("--focus-at", metavar="X,Y", help=FOCUS_AT_HELP)
     parser.add_argument(
         "-o",
         "--output",
@@ -119,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         return run_farm(args)
     if args.chunk_frames is not None:
         raise InputError("--chunk-frames applies to --ray")
+    limit_input_memory(tile_options_from_args(args).memory_bytes)  # before any file is read
     if _is_still_render(args):
         return _run_still(args)
     return _run_clip(args)
@@ -129,10 +135,12 @@ def _run_still(args: argparse.Namespace) -> int:
     when it is past the GPU's limits, realtime.tiling)."""
     import numpy as np
 
+    from realtime.focus import FAR_FOCUS_M, resolve_target
     from realtime.frameloop import FileSink, FrameLoop, StillFrames
     from realtime.outputs import ImageWriter
     from realtime.outputs.images import write_image
     from realtime.pipeline import Compositor, read_rgb
+    from realtime.sources.depth import depth_at_color_size
     from realtime.sources.options import (
         convention_from_args,
         load_inputs,
@@ -144,7 +152,8 @@ def _run_still(args: argparse.Namespace) -> int:
     require_inputs(args, photo_depth=True)
     if args.output is None:
         raise InputError("-o OUT is required")
-    lens = lens_from_args(args)  # check the options before reading files
+    target = focus_target_from_args(args)  # picked from the depth once it is read
+    lens = lens_from_args(args, FAR_FOCUS_M if target is not None else None)  # checked early
     tiles = tile_options_from_args(args)
     writer = ImageWriter(args.output)
     if args.depth is None:  # a photo that carries its depth, and its lens's EXIF
@@ -155,9 +164,11 @@ def _run_still(args: argparse.Namespace) -> int:
             )
         photo, depth = load_photo(args.rgb, args.resize_depth, upsample_mode(args))
         color = photo.color
-        lens = lens_from_args(args, photo=photo.lens)
+        lens = lens_from_args(args, lens.focus_m, photo=photo.lens)
     else:
-        color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: the loop decodes
+        color, depth = load_inputs(args, keep_integers=True)  # sRGB samples: decoded by the loop
+    if target is not None:  # picked where the colour's pixel is, on the depth at its size
+        lens = lens.with_focus(resolve_target(target, depth_at_color_size(depth, color)))
     comp = Compositor()
     loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
     composite = loop.compose_frame(0, lens)

@@ -62,7 +62,6 @@ from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.passes.constants import TILE_SIZE, dilate_tiles
 from realtime.passes.pyramid import levels_needed, texture_size
-from realtime.sources.images import decode_srgb_integers
 
 if TYPE_CHECKING:
     import moderngl
@@ -77,7 +76,10 @@ if TYPE_CHECKING:
 # the pyramid's levels (windows of 3072 down to 1024 px).
 BYTES_PER_WINDOW_PX = 164
 PAD_EXTRA_TILES = 1  # padding tiles beyond the dilate reach (see the module docstring)
-DEFAULT_MEMORY_SHARE = 16  # default --max-memory: 1/N of physical memory (1.5 GiB of 24 GiB)
+# Default --max-memory: 1/N of physical memory (1 GiB of 24 GiB). An 8000x6000 still (35 mm
+# f/1.4) peaked at 3.24 GB resident with 1/16 (windows of 3088 px) and 2.47 GB with 1 GiB
+# (the whole process grows ~1.6x the chain budget on llvmpipe); 1/24 keeps it under 3 GB.
+DEFAULT_MEMORY_SHARE = 24
 MIN_MEMORY_BYTES = 64 * 2**20  # default --max-memory on a machine that does not say its memory
 
 
@@ -324,9 +326,7 @@ class TiledComposite:
             for tile in band:
                 t = time.perf_counter()
                 wx0, wy0, wx1, wy1 = tile.window
-                color = self.color[wy0:wy1, wx0:wx1]
-                if color.dtype.kind == "u":  # sRGB samples, decoded a window at a time
-                    color = decode_srgb_integers(color)
+                color = self.color[wy0:wy1, wx0:wx1]  # sRGB samples: decoded by upload
                 if smaller:  # the whole (small) depth, upsampled for this window
                     assert self.upsampler is not None
                     color_tex, depth_tex = comp.upload(color, self.depth, self.plan.size)

@@ -28,6 +28,7 @@ from realtime.passes.resample import Resample
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
+from realtime.passes.upsample import GuidedUpsampler
 from realtime.pipeline import Compositor, read_rgb
 from realtime.preview.controls import VIEWS
 from realtime.preview.display import COC_VIEW_FLOOR, FOCUS_TINT, Display, display_defines
@@ -136,6 +137,13 @@ def _resample(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderngl
     return [resample.program]
 
 
+def _upsampling(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderngl.Program]:
+    """Guided depth upsampling: guide and upsample."""
+    upsampler = GuidedUpsampler(ctx)
+    owners.append(upsampler)
+    return [p.program for p in upsampler.passes]
+
+
 def _conditioning(ctx: moderngl.Context, owners: list[_Releasable]) -> list[moderngl.Program]:
     """Depth conditioning: reduce and fill for raw metres and for inverse depth, refine,
     temporal."""
@@ -156,7 +164,8 @@ def test_every_program_links_and_every_shader_file_is_in_one(
     """Every program the project builds links; together they compile every file in shaders/.
 
     Chain passes at the smallest and largest clamp, each composite tile class, each
-    display view, the bench's baselines, depth conditioning, the resample pass and the
+    display view, the bench's baselines, depth conditioning and upsampling, the resample
+    pass and the
     ground-truth scene program: a new
     shader that none of them compiles fails here.
     """
@@ -177,11 +186,12 @@ def test_every_program_links_and_every_shader_file_is_in_one(
             *_display_views(ctx, owners),
             *_baselines(ctx, owners),
             *_conditioning(ctx, owners),
+            *_upsampling(ctx, owners),
             *_resample(ctx, owners),
             *_scene(ctx, owners),
         ]
         chain = 7 + TILE_FLAG_COMBINATIONS + 1  # seven passes, composite's tile classes, copy
-        assert len(programs) == 2 * chain + len(VIEWS) + 2 + 6 + 1 + 1
+        assert len(programs) == 2 * chain + len(VIEWS) + 2 + 6 + 2 + 1 + 1
         assert all(isinstance(p, moderngl.Program) and p.glo > 0 for p in programs)
     finally:
         for owner in owners:

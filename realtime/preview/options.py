@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realtime.errors import InputError
-from realtime.focus import DEFAULT_EASING, EASINGS, FAR_FOCUS_M, easing
+from realtime.focus import DEFAULT_EASING, EASINGS, FAR_FOCUS_M, FocusTarget, easing
 from realtime.lens import Lens
-from realtime.options import add_lens_arguments, lens_from_args, parse_fps, parse_size
+from realtime.options import (
+    FOCUS_AT_HELP,
+    add_lens_arguments,
+    focus_target_from_args,
+    lens_from_args,
+    parse_fps,
+    parse_size,
+)
 from realtime.preview.controls import DEFAULT_RACK_S, VIEWS
 from realtime.preview.scaling import DEFAULT_TARGET_FPS
 from realtime.preview.script import ScriptEvent, parse_script
@@ -43,7 +50,9 @@ class PreviewOptions:
 
     inputs: Inputs  # files (image, sequence, video) or a --source (camera, recording, scene)
     lens: Lens  # the lens options; focus_m is a placeholder when `focus_m` is None
-    focus_m: float | None  # --focus; None: the cue file's first key, else centre autofocus
+    focus_m: float | None  # --focus; None: focus_target, else the cue file's first key, else
+    # centre autofocus
+    focus_target: FocusTarget | None = None  # --focus-at, --focus auto: picked on frame one
     rack_duration_s: float = DEFAULT_RACK_S  # how long a click-to-focus rack takes
     easing: str = DEFAULT_EASING  # easing of such a rack
     cues: str | None = None  # cue file whose focus keys space plays
@@ -78,6 +87,7 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
     add_lens_arguments(parser)
     group = parser.add_argument_group("preview")
     add = group.add_argument
+    add("--focus-at", metavar="X,Y", help=FOCUS_AT_HELP + " (the first frame's focus)")
     add(
         "--rack-duration",
         type=float,
@@ -175,11 +185,14 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         raise InputError("--size applies to --source synthetic:NAME and realsense cameras")
     if args.as_live and (inputs.source is None or inputs.source.live):
         raise InputError("--as-live plays a --source clip (synthetic:, realsense:REC) as a camera")
-    placeholder = args.focus if args.focus is not None else FAR_FOCUS_M  # focus may come later
+    target = focus_target_from_args(args)
+    focus_m = args.focus if target is None else None
+    placeholder = focus_m if focus_m is not None else FAR_FOCUS_M  # focus may come later
     return PreviewOptions(
         inputs=inputs,
         lens=lens_from_args(args, focus_m=placeholder),  # checks the lens options early
-        focus_m=args.focus,
+        focus_m=focus_m,
+        focus_target=target,
         rack_duration_s=rack_s,
         easing=args.easing,
         cues=args.cues,

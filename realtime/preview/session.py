@@ -152,11 +152,13 @@ def _run(
     track = cues.focus_track(depth) if cues is not None and cues.focus else None
     focus = options.focus_m
     if focus is None:
-        if track is not None:
+        from realtime.focus import AutoTarget, resolve_target
+
+        if options.focus_target is not None:
+            focus = resolve_target(options.focus_target, depth)  # --focus-at, --focus auto
+        elif track is not None:
             focus = track.focus_at(track.start_s)
         else:
-            from realtime.focus import AutoTarget, resolve_target
-
             focus = resolve_target(AutoTarget(), depth)  # centre autofocus
         focus = max(focus, min_focus_m(options.lens))
     lens = options.lens.with_focus(focus)

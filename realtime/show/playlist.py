@@ -27,7 +27,6 @@ the cue that just ended.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -43,6 +42,8 @@ from realtime.focus import (
     FocusTrack,
     ease,
     pick_depth,
+    pixel_of,
+    subject_depths,
 )
 from realtime.lens import Lens
 from realtime.preview.controls import min_focus_m
@@ -51,9 +52,6 @@ DEFAULT_MOVE_S = 2.0  # duration of a rack, pick or f-number cue that names none
 DEFAULT_FADE_S = 1.0  # cross-fade of a source cue (and of /show/source) that names none
 DEFAULT_PICK_RACK_S = 1.5  # rack of an OSC /focus/pick
 FADE_EASING = "linear"  # a cross-fade's default easing: a mixer's T-bar moved at constant speed
-NEAR_PERCENTILE = 5.0  # the nearest subject: this percentile of the frame's valid depths
-FAR_PERCENTILE = 95.0  # the background: this percentile
-SUBJECT_STRIDE = 4  # subject depths are taken on every 4th pixel of every 4th row
 SUBJECTS = ("near", "far")  # named rack targets
 FOLLOW_GRID_D = 1e-6  # autofocus distances are rounded to this many dioptres
 
@@ -157,23 +155,6 @@ class Fade:
 
 
 # --- Depth helpers ---------------------------------------------------------------------------
-
-
-def subject_depths(depth_m: np.ndarray) -> tuple[float, float]:
-    """(nearest subject, background) of a depth map, metres: low and high percentiles of its
-    valid depths (every SUBJECT_STRIDE-th pixel), so specks and holes do not count."""
-    sample = np.asarray(depth_m)[::SUBJECT_STRIDE, ::SUBJECT_STRIDE]
-    valid = sample[np.isfinite(sample) & (sample > 0)]
-    if valid.size == 0:
-        raise InputError("the frame has no valid depth")
-    near, far = np.percentile(valid, [NEAR_PERCENTILE, FAR_PERCENTILE])
-    return float(near), float(far)
-
-
-def pixel_of(x: float, y: float, size: tuple[int, int]) -> tuple[int, int]:
-    """The pixel (column, row) at fractions (x, y) of an image of `size` (width, height)."""
-    w, h = size
-    return min(max(math.floor(x * w), 0), w - 1), min(max(math.floor(y * h), 0), h - 1)
 
 
 def pick_point(depth_m: np.ndarray, x: float, y: float) -> float:

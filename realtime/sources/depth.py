@@ -48,6 +48,7 @@ EXR_DEPTH_CHANNELS = ("Z", "Y", "R")  # the first present is the depth, else the
 FAR_PREFERENCE = 10.0
 COLOR_SIGMA = 0.1
 DEPTH_ROWS = 1024  # rows converted to metres at a time (bounds the float64 intermediates)
+FILL_BLOCK_PX = 2**21  # full-resolution pixels the fill reduces and fills at a time (rows)
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,27 @@ def _fill_from_coarse(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Fill the holes of one level from the 4 bilinear neighbours in the filled level above."""
     hy, hx = np.nonzero(np.isnan(inv))
+    guide_at = guide[hy, hx] if guide is not None else None
+    values, cand_src, w, wsum = _hole_values(hy, hx, guide_at, coarse_inv, coarse_src)
+    out = inv.copy()
+    out[hy, hx] = values
+    out_src = None
+    if need_src and src is not None and cand_src is not None:
+        out_src = src.copy()
+        out_src[hy, hx] = np.einsum("kn,knc->nc", w, cand_src) / wsum[:, None]
+    return out, out_src
+
+
+def _hole_values(
+    hy: np.ndarray,
+    hx: np.ndarray,
+    guide_at: np.ndarray | None,
+    coarse_inv: np.ndarray,
+    coarse_src: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """Inverse depth of the holes at rows hy, columns hx (guide colours `guide_at`) from the
+    coarse level; also their candidates' colours, weights and weight sums. Each hole on its
+    own: the same values whether the holes come all at once or a block at a time."""
     hc, wc = coarse_inv.shape
     # Pixel centre y maps to coarse (y + 0.5) / 2 - 0.5: between rows (y-1)//2 and the next,
     # at fraction 0.75 for even y, 0.25 for odd y.
@@ -286,19 +308,60 @@ def _fill_from_coarse(
     d = coarse_inv[cy, cx]  # (4, n), all finite and > 0
     log_w = np.log(spatial) + np.float32(FAR_PREFERENCE) * np.log(d.min(axis=0) / d)
     cand_src = None
-    if guide is not None and coarse_src is not None:
+    if guide_at is not None and coarse_src is not None:
         cand_src = coarse_src[cy, cx]  # (4, n, 3)
-        diff = cand_src - guide[hy, hx][None]
+        diff = cand_src - guide_at[None]
         log_w -= np.einsum("knc,knc->kn", diff, diff) * np.float32(0.5 / COLOR_SIGMA**2)
     w = np.exp(log_w - log_w.max(axis=0))
     wsum = w.sum(axis=0)
-    out = inv.copy()
-    out[hy, hx] = (w * d).sum(axis=0) / wsum
-    out_src = None
-    if need_src and src is not None and cand_src is not None:
-        out_src = src.copy()
-        out_src[hy, hx] = np.einsum("kn,knc->nc", w, cand_src) / wsum[:, None]
-    return out, out_src
+    return (w * d).sum(axis=0) / wsum, cand_src, w, wsum
+
+
+_GUIDE_LUTS: dict[int, np.ndarray] = {}
+
+
+def _guide(color: np.ndarray) -> np.ndarray:
+    """What the fill compares colours in: sqrt of linear colour clipped to 0..1, float32.
+
+    Integer (sRGB) samples go through a table of their codes: no float copy of the image."""
+    if color.dtype.kind == "u" and color.dtype.itemsize <= 2:
+        bits = color.dtype.itemsize * 8
+        if bits not in _GUIDE_LUTS:
+            codes = np.arange(2**bits, dtype=color.dtype)
+            _GUIDE_LUTS[bits] = _guide(decode_srgb_integers(codes))
+        return _GUIDE_LUTS[bits][color]
+    if color.dtype.kind == "u":
+        color = decode_srgb_integers(color)
+    return np.sqrt(np.clip(color, 0.0, 1.0), dtype=np.float32)
+
+
+def _block_rows(width: int) -> int:
+    """Rows of about FILL_BLOCK_PX pixels, an even number (blocks keep the 2x2 grid)."""
+    return max(2, FILL_BLOCK_PX // max(width, 1) // 2 * 2)
+
+
+def _first_level(
+    inv: np.ndarray, color: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """`_downsample` of the full-resolution level, a block of rows at a time: the guide
+    colour is made a block at a time, never for the whole image. Row blocks start on even
+    rows, so every 2x2 block, and so every value, is the one a single call would give."""
+    h, w = inv.shape
+    hc, wc = (h + 1) // 2, (w + 1) // 2
+    inv_c = np.empty((hc, wc), np.float32)
+    guide_c = src_c = None
+    if color is not None:
+        guide_c = np.empty((hc, wc, 3), np.float32)
+        src_c = np.empty((hc, wc, 3), np.float32)
+    step = _block_rows(w)
+    for y in range(0, h, step):
+        g = _guide(color[y : y + step]) if color is not None else None
+        block = _downsample(inv[y : y + step], g, g)
+        rows = slice(y // 2, y // 2 + len(block[0]))
+        inv_c[rows] = block[0]
+        if guide_c is not None and src_c is not None:
+            guide_c[rows], src_c[rows] = block[1], block[2]
+    return inv_c, guide_c, src_c
 
 
 def fill_invalid_depth(depth: np.ndarray, color: np.ndarray | None = None) -> np.ndarray:
@@ -321,19 +384,19 @@ def fill_invalid_depth(depth: np.ndarray, color: np.ndarray | None = None) -> np
         raise InputError("depth map has no valid pixel (every value is 0, negative, NaN or inf)")
     if valid.all():
         return z.copy()
-    guide = None
     if color is not None:
         color = np.asarray(color)
-        if color.dtype.kind == "u":  # sRGB samples (load_color's keep_integers)
-            color = decode_srgb_integers(color)
         if color.shape != (*z.shape, 3):
             raise ValueError(f"colour must be {z.shape[0]}x{z.shape[1]}x3, got {color.shape}")
-        guide = np.sqrt(np.clip(color, 0.0, 1.0), dtype=np.float32)
 
-    with np.errstate(divide="ignore"):
-        inv = np.where(valid, np.float32(1) / z, np.float32(np.nan)).astype(np.float32)
-    # Down: levels[i] = (inverse depth with NaN holes, guide colour, source colour).
-    levels = [(inv, guide, guide)]
+    # The full-resolution level is never copied whole: it is reduced and filled in blocks of
+    # rows (the guide colour only where it is read), which bounds the fill's memory to about
+    # twice the depth map's at any size.
+    inv = np.full(z.shape, np.nan, np.float32)
+    np.divide(np.float32(1), z, out=inv, where=valid)
+    # Down: levels[i] = (inverse depth with NaN holes, guide colour, source colour), from 1.
+    levels = [_first_level(inv, color)]
+    del inv
     while np.isnan(levels[-1][0]).any():
         levels.append(_downsample(*levels[-1]))
     # Up: fill each level's holes from the filled level above it.
@@ -341,20 +404,25 @@ def fill_invalid_depth(depth: np.ndarray, color: np.ndarray | None = None) -> np
     for i in range(len(levels) - 2, -1, -1):
         lv_inv, lv_guide, lv_src = levels[i]
         filled, filled_src = _fill_from_coarse(
-            lv_inv, lv_guide, lv_src, filled, filled_src, need_src=i > 0
+            lv_inv, lv_guide, lv_src, filled, filled_src, need_src=True
         )
+    del levels
 
-    holes = ~valid
-    fill = filled[holes]
-    if not np.isfinite(fill).all():
-        raise RuntimeError("fill_invalid_depth produced a non-finite inverse depth (a bug)")
-    out = z.copy()
-    with np.errstate(divide="ignore", over="ignore"):
-        depth_fill = np.float32(1) / fill
     # Blends stay within the valid range up to rounding (and overflow, for depths at the edge
     # of float32's range): clip, so filled depths never leave the valid pixels' range.
-    known = z[valid]
-    out[holes] = np.clip(depth_fill, known.min(), known.max())
+    lo = np.min(z, where=valid, initial=np.inf)
+    hi = np.max(z, where=valid, initial=-np.inf)
+    out = z.copy()
+    step = _block_rows(z.shape[1])
+    for y in range(0, len(z), step):
+        hy, hx = np.nonzero(~valid[y : y + step])
+        hy += y
+        guide_at = _guide(color[hy, hx]) if color is not None else None
+        fill = _hole_values(hy, hx, guide_at, filled, filled_src)[0]
+        if not np.isfinite(fill).all():
+            raise RuntimeError("fill_invalid_depth produced a non-finite inverse depth (a bug)")
+        with np.errstate(divide="ignore", over="ignore"):
+            out[hy, hx] = np.clip(np.float32(1) / fill, lo, hi)
     return out
 
 

@@ -19,6 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from realtime.errors import InputError
+from realtime.sources.limits import (
+    check_decoded_size,
+    exr_header,
+    npy_header,
+    pfm_header,
+    pillow_header,
+    png_header,
+    tiff_header,
+)
 
 PathLike = str | os.PathLike[str]
 
@@ -47,6 +56,7 @@ MAGIC = {  # leading bytes of each format, checked first for a clear "not a ..."
     ".exr": (b"\x76\x2f\x31\x01",),
 }
 PNG_COLOR_TYPES_WITH_CHROMA = (2, 4, 6)  # RGB, grey+alpha, RGBA (Pillow reads these as 8-bit)
+PFM_HEADER_MAX_BYTES = 256  # a PFM header (type, width, height, scale) fits in this
 MAX_ERROR_CHARS = 160  # a library's error text is cut to this in our one-line messages
 
 # sRGB transfer function (IEC 61966-2-1), both directions.
@@ -192,8 +202,11 @@ def _read_heif(p: Path) -> np.ndarray:
 
 
 def read_pfm(p: Path) -> np.ndarray:
-    """A PFM file (grey "Pf" or colour "PF") as float32 HxW or HxWx3, row 0 at the top."""
-    data = p.read_bytes()
+    """A PFM file (grey "Pf" or colour "PF") as float32 HxW or HxWx3, row 0 at the top.
+
+    The size in its header is checked (check_decoded_size) before the data is read."""
+    with open(p, "rb") as f:
+        data = f.read(PFM_HEADER_MAX_BYTES)
     tokens: list[bytes] = []
     pos = 0
     while len(tokens) < 4:
@@ -212,6 +225,8 @@ def read_pfm(p: Path) -> np.ndarray:
         raise ValueError(f"not a PFM file (header {kind[:8]!r})")
     if width <= 0 or height <= 0:
         raise ValueError(f"bad PFM size {width}x{height}")
+    check_decoded_size(p, pfm_header(width, height, channels))
+    data = p.read_bytes()
     dtype = np.dtype("<f4" if scale < 0 else ">f4")
     count = width * height * channels
     if len(data) - pos < count * 4:
@@ -228,8 +243,11 @@ def read_exr_channels(path: PathLike) -> dict[str, np.ndarray]:
     try:
         import OpenEXR
 
+        check_decoded_size(p, exr_header(p))
         with OpenEXR.File(str(p), separate_channels=True) as f:
             channels = {name: np.asarray(ch.pixels) for name, ch in f.channels().items()}
+    except InputError:
+        raise
     except Exception as e:  # any decoding failure is the file's fault
         raise InputError(f"{p}: cannot read as OpenEXR: {one_line(e)}") from e
     out = {}
@@ -238,6 +256,22 @@ def read_exr_channels(path: PathLike) -> dict[str, np.ndarray]:
             raise InputError(f"{p}: EXR channel {name!r} has shape {arr.shape}, expected HxW")
         out[name] = arr.astype(np.float32)
     return out
+
+
+def _check_header(p: Path, ext: str) -> None:
+    """InputError if the header's size would not fit in memory (sources.limits); .pfm files
+    are checked by read_pfm, which parses their header."""
+    header = None
+    if ext == ".png":
+        header = png_header(p)
+    if header is None and ext in IMAGEIO_EXTENSIONS:
+        header = pillow_header(p)
+    elif ext in TIFF_EXTENSIONS:
+        header = tiff_header(p)
+    elif ext == ".npy":
+        header = npy_header(p)
+    if header is not None:
+        check_decoded_size(p, header)
 
 
 def read_samples(path: PathLike) -> np.ndarray:
@@ -250,6 +284,7 @@ def read_samples(path: PathLike) -> np.ndarray:
     ext = p.suffix.lower()
     check_magic(p)
     try:
+        _check_header(p, ext)
         if ext in IMAGEIO_EXTENSIONS:
             header = _png_header(p) if ext == ".png" else None
             if header is not None and header[0] == 16 and header[1] in PNG_COLOR_TYPES_WITH_CHROMA:
@@ -259,8 +294,8 @@ def read_samples(path: PathLike) -> np.ndarray:
                 from PIL import Image
 
                 # Pillow's decompression-bomb guard (a warning past 89 MP, an error past
-                # 179 MP) would refuse the stills rackfocus renders in tiles; these are
-                # the user's own files.
+                # 179 MP) would refuse the stills rackfocus renders in tiles; the header
+                # check above (sources.limits) bounds the size by memory instead.
                 Image.MAX_IMAGE_PIXELS = None
                 arr = np.asarray(iio.imread(p, plugin="pillow"))
         elif ext in TIFF_EXTENSIONS:
