@@ -15,6 +15,11 @@ large-blur.png: the bench's demo scene at 960x540 with the blur scaled so the
 largest CoC is 250 px, over the middle quarter of the rows (the band brute force is
 measured on): ground truth (accumulated over the aperture), [a pipeline band saved
 by an older checkout, --before], the pipeline, brute force. PSNRs printed.
+
+phone-before-after.png: the iPhone portrait in tests/data/photos rendered as
+`rackfocus render --rgb pug.heic --focus-at 0.62,0.6` does, its depth (768x576 in a
+4032x3024 photo) upsampled nearest (left) and guided by the colour (right, the
+default); two 100 px crops of the muzzle's silhouette, 4x.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ STRIP_FRAMES = (9, 19, 29, 39)  # rack frames whose second difference is shown
 GAIN = 8.0  # display gain of the difference maps
 LARGE_SIZE = (960, 540)
 LARGE_COC = 250.0
+PHONE_PHOTO = DOCS.parent / "tests" / "data" / "photos" / "iphone13pro_portrait_pug.heic"
+PHONE_FOCUS_AT = "0.62,0.6"
+PHONE_CROPS = ((1400, 2050), (1950, 2560), (2160, 2520))  # (row, column) of each crop's top-left corner
+PHONE_CROP_PX = 100
+PHONE_ZOOM = 4
 
 
 def srgb8(linear: np.ndarray) -> np.ndarray:
@@ -115,19 +125,43 @@ def large_blur(ctx: Any, compositor: Any, before: Path | None, save: Path | None
     return np.concatenate(parts, axis=0)
 
 
+def phone_crops() -> np.ndarray:
+    """Nearest | guided crops of the phone photo, one row per crop (see the docstring)."""
+    import tempfile
+
+    from realtime.cli import main as rackfocus
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        renders = []
+        for mode in ("nearest", "guided"):
+            out = Path(folder) / f"{mode}.png"
+            args = ["render", "--rgb", str(PHONE_PHOTO), "--focus-at", PHONE_FOCUS_AT]
+            rackfocus([*args, "--depth-upsample", mode, "-o", str(out)])
+            renders.append(iio.imread(out))
+    gap = np.full((PHONE_CROP_PX * PHONE_ZOOM, 8, 3), 255, np.uint8)
+    for y, x in PHONE_CROPS:
+        crops = [r[y : y + PHONE_CROP_PX, x : x + PHONE_CROP_PX] for r in renders]
+        zoomed = [np.kron(c, np.ones((PHONE_ZOOM, PHONE_ZOOM, 1), np.uint8)) for c in crops]
+        rows.append(np.concatenate([zoomed[0], gap, zoomed[1]], axis=1))
+    return np.concatenate(rows, axis=0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="a large-blur band saved by another checkout")
     parser.add_argument("--save-band", type=Path, help="save this checkout's large-blur band")
-    parser.add_argument("--only", choices=("rack", "large"), help="make one figure")
+    parser.add_argument("--only", choices=("rack", "large", "phone"), help="make one figure")
     args = parser.parse_args()
     from realtime.pipeline import Compositor
 
+    if args.only in (None, "phone"):
+        iio.imwrite(DOCS / "phone-before-after.png", phone_crops())
     compositor = Compositor()
     ctx = compositor.ctx
-    if args.only != "large":
+    if args.only in (None, "rack"):
         iio.imwrite(DOCS / "rack-difference-strip.png", rack_strip(ctx, compositor))
-    if args.only != "rack":
+    if args.only in (None, "large"):
         iio.imwrite(
             DOCS / "large-blur.png", large_blur(ctx, compositor, args.before, args.save_band)
         )
