@@ -7,9 +7,11 @@
 uniform sampler2D level;   // R32F: metres (RAW_METRES; NaN, <= 0 = no data), else 1/m (0 = none)
 uniform sampler2D parent;  // the next coarser level, filled: R32F inverse depth (0 only if all empty)
 #if RAW_METRES
+#include "depth_common.glsl"
+
 uniform sampler2D color;   // full res, linear RGB
 
-layout(location = 0) out vec4 filled;  // RGBA32F: rgb = sqrt of the linear colour, a = 1/m
+layout(location = 0) out vec4 filled;  // RGBA32F: rgb = guide_colour of the colour, a = 1/m
 #else
 layout(location = 0) out float filled;  // R32F inverse depth, 1/m
 #endif
@@ -24,7 +26,7 @@ void main() {
 #endif
     w = w > 0.0 ? w : texelFetch(parent, min(q / 2, textureSize(parent, 0) - 1), 0).r;
 #if RAW_METRES
-    filled = vec4(sqrt(max(texelFetch(color, q, 0).rgb, vec3(0.0))), w);
+    filled = vec4(guide_colour(texelFetch(color, q, 0).rgb), w);
 #else
     filled = w;
 #endif

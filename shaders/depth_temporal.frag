@@ -5,7 +5,7 @@
 // over keeps its current depth (no ghost trail). The output is a function of
 // the refined frames k - 4 .. k only, never of earlier outputs,
 // so a clip's frame k is the same whether rendering starts at k or before it.
-uniform sampler2D current;  // frame k: rgb sqrt colour, a inverse depth (DepthRefine's output)
+uniform sampler2D current;  // frame k: rgb guide colour, a inverse depth (DepthRefine's output)
 // Frames k-1 .. k-4 in the same layout; sampler arrays cannot be indexed by a loop
 // counter in GLSL 3.30, so the history is four named samplers (TEMPORAL_FRAMES <= 4).
 uniform sampler2D history0;

@@ -74,6 +74,56 @@ def test_holes_fill_from_the_far_side_and_edges_snap_to_colour(ctx: moderngl.Con
     assert np.allclose(out[rows, EDGE : EDGE + 3], NEAR_M, rtol=3 * NOISE)
 
 
+def textured_disc(size: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A near disc and a 3 px post over a far wall, both textured (every pixel its own
+    colour, as real surfaces are): colour, true depth, and the mask of the disc's edges
+    that are away from the post."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    rng = np.random.default_rng(1)
+    near = ((xx - 60) ** 2 + (yy - 60) ** 2 < 30**2) | ((xx > 20) & (xx < 24))
+    wall = rng.uniform(0.05, 0.3, (size, size, 1)) * np.array([0.6, 0.7, 1.0])
+    subject = rng.uniform(0.5, 0.9, (size, size, 1)) * np.array([1.0, 0.8, 0.5])
+    color = np.where(near[..., None], subject, wall).astype(np.float32)
+    depth = np.where(near, NEAR_M, FAR_M).astype(np.float32)
+    away_from_post = np.ones((size, size), bool)
+    away_from_post[:, 12:32] = False
+    return color, depth, away_from_post
+
+
+@pytest.mark.parametrize(
+    ("shift", "share"), [((2, 0), 0.2), ((4, 0), 0.4), ((0, 4), 0.4), ((3, 3), 0.4), ((-4, 0), 0.4)]
+)
+def test_edges_several_pixels_off_move_to_the_colour_edges(
+    ctx: moderngl.Context, shift: tuple[int, int], share: float
+) -> None:
+    """Depth whose content sits up to 4 px off the colour (misregistration, stereo edge
+    fattening) on textured surfaces: the refine moves the disc's edges to the colour's.
+    Pixels off by more than a tenth of the step, measured (of raw's): (2, 0) 32 of 212,
+    (4, 0) 157 of 452, (0, 4) 112 of 464, (3, 3) 148 of 482, (-4, 0) 85 of 362; the
+    refine before (a 2-step window counting look-alike colours) moved none of them on
+    textured surfaces. The 3 px post keeps its depth where it overlaps its colour."""
+    from realtime.sources.sensor import shift_image
+
+    color, truth, away = textured_disc()
+    size = truth.shape[0]
+    conditioner = DepthConditioner(ctx)
+    color_tex = ctx.texture((size, size), 3, color.tobytes(), dtype="f4")
+    raw = shift_image(truth, *shift)
+    depth_tex = ctx.texture((size, size), 1, raw.tobytes(), dtype="f4")
+    out = np.frombuffer(conditioner.run(color_tex, depth_tex, 0).read(), np.float32)
+    out = out.reshape(size, size)
+    conditioner.release()
+    color_tex.release()
+    depth_tex.release()
+
+    def off(z: np.ndarray) -> int:
+        return int(((np.abs(1 / z - 1 / truth) > 0.1 * (1 / NEAR_M - 1 / FAR_M)) & away).sum())
+
+    assert off(out) <= share * off(raw)
+    if shift == (2, 0):  # the post overlaps its colour by 1 px: kept
+        assert (np.abs(out[30:90, 21:24] - NEAR_M) < 0.1).mean() > 0.9
+
+
 def test_static_noise_and_flicker_fall(ctx: moderngl.Context) -> None:
     frames = [sensor_depth(k) for k in range(TEMPORAL_FRAMES + 2)]
     out = condition(ctx, frames)
@@ -166,10 +216,11 @@ def test_conditioned_sensor_depth_is_closer_to_clean_depth(ctx: moderngl.Context
     """Raw sensor depth (with the CPU hole fill files get) against conditioned, both against
     the render from the scene's clean depth, on synthetic:demo with the RealSense model.
 
-    Measured (320x180, frame 7): away from depth edges the conditioned error is 0.35 of
-    the raw one (0.23 by frame 11, once the temporal window is full), everywhere 0.7; the
-    rest sits on silhouettes, most of it the sensor's one-frame lag, which no filter of
-    depth alone undoes. Flicker of the static background: 0.17 of raw.
+    Measured (320x180, frame 7): everywhere the conditioned error is 0.29 of the raw one
+    (0.7 before the refine reached 5 px and weighed colours as gaussians); more than 4 px
+    from depth edges 0.50 (0.35 before: the refine now also moves pixels 5 px out); what
+    is left sits on silhouettes, most of it the sensor's one-frame lag, which no filter of
+    depth alone undoes. Flicker of the static background: 0.10 of raw (0.17 before).
     """
     from realtime.sources.images import linear_to_srgb
     from realtime.sources.synthetic import SyntheticClip
@@ -203,15 +254,15 @@ def test_conditioned_sensor_depth_is_closer_to_clean_depth(ctx: moderngl.Context
             return float(((frames[k] - reference[k]) ** 2).sum(axis=2)[where].sum())
 
         everywhere = np.ones(inverse.shape, bool)
-        assert error(conditioned, everywhere) < 0.85 * error(raw, everywhere)
-        assert error(conditioned, ~near_edges) < error(raw, ~near_edges) / 2
+        assert error(conditioned, everywhere) < 0.4 * error(raw, everywhere)
+        assert error(conditioned, ~near_edges) < 0.6 * error(raw, ~near_edges)
         moved = np.abs(clean.clean_depth(k) - clean.clean_depth(k - 1)) > 1e-6
         static = ~_binary_dilation(moved | steps, 12)
 
         def flicker(frames: list[np.ndarray]) -> float:
             return float(np.abs(frames[k] - frames[k - 1])[static].mean())
 
-        assert flicker(conditioned) < flicker(raw) / 3
+        assert flicker(conditioned) < flicker(raw) / 5
     finally:
         noisy.close()
         clean.close()

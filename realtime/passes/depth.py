@@ -28,31 +28,37 @@ import numpy as np
 
 from realtime.passes.base import FullscreenPass, Size
 
-REFINE_RADIUS = 2  # steps (|dx| + |dy|) the refine window reaches; sensor edges miss by 1-2 px
+REFINE_RADIUS = 2  # steps (|dx| + |dy|) the refine window covers densely
 REFINE_SIGMA_PX = 1.5  # px: spatial gaussian of the refine window's means
+# Sparse rings beyond the dense window, (radius px, taps): a sensor's depth edge may sit
+# several pixels off the colour edge (misregistration, stereo edge fattening), and the
+# vote that moves it needs pixels of both colours on the correct side of it in the window.
+REFINE_RINGS = ((3.5, 8), (5.0, 8))
 # Thresholds are in inverse depth (dioptres, 1/m), where a stereo sensor's noise is the
 # same at every distance (sigma_z = z^2 s / (f B), so sigma_w = s / (f B)) and where the
 # CoC is linear (a step of dw changes the CoC by K dw px; K is tens of px m for a portrait
 # lens at 1080p, so 0.005 /m is a tenth of a pixel of blur).
 EDGE_DW = 0.02  # smallest depth step treated as an edge, 1/m
 EDGE_SEPARATION = 3.0  # an edge's near and far sets lie this many spreads apart (noise: 1.3)
-MATCH_SIGMA = 0.1  # sqrt-colour distance within which a pixel looks like the centre
-SNAP_MARGIN = 0.05  # share of look-alikes by which one side of an edge must win
+MATCH_SIGMA = 0.1  # guide-colour spread below which colour differences are not told apart
+SNAP_MARGIN = 1.0  # nats of colour likelihood by which one side of an edge must win
+LIGHT_LINEAR = 1.0  # a colour channel above this (linear) is a light, not a surface's colour
 TEMPORAL_FRAMES = 4  # earlier frames the temporal pass averages over (four named samplers)
-TEMPORAL_COLOR_SIGMA = 0.04  # sqrt-colour change at which an earlier frame's weight is 0.61
+TEMPORAL_COLOR_SIGMA = 0.04  # guide-colour change at which an earlier frame's weight is 0.61
 TEMPORAL_DW = 0.005  # an earlier frame whose w differs by more than this (1/m) is ignored
 
 
 def refine_taps() -> np.ndarray:
     """Rows (x, y, weight) of the refine window: offsets within REFINE_RADIUS steps
-    (|x| + |y|, a diamond), weighted by a gaussian of REFINE_SIGMA_PX."""
+    (|x| + |y|, a diamond), then REFINE_RINGS (each ring turned by half a tap from the
+    last), weighted by a gaussian of REFINE_SIGMA_PX."""
     span = range(-REFINE_RADIUS, REFINE_RADIUS + 1)
-    rows = [
-        (x, y, math.exp(-(x * x + y * y) / (2 * REFINE_SIGMA_PX**2)))
-        for y in span
-        for x in span
-        if abs(x) + abs(y) <= REFINE_RADIUS
-    ]
+    offsets = [(x, y) for y in span for x in span if abs(x) + abs(y) <= REFINE_RADIUS]
+    for i, (radius, count) in enumerate(REFINE_RINGS):
+        for k in range(count):
+            angle = 2 * math.pi * (k + 0.5 * i) / count
+            offsets.append((round(radius * math.cos(angle)), round(radius * math.sin(angle))))
+    rows = [(x, y, math.exp(-(x * x + y * y) / (2 * REFINE_SIGMA_PX**2))) for x, y in offsets]
     return np.array(rows, dtype=np.float32)
 
 
@@ -65,6 +71,7 @@ def conditioning_defines() -> dict[str, object]:
         "EDGE_SEPARATION": EDGE_SEPARATION,
         "MATCH_SIGMA": MATCH_SIGMA,
         "SNAP_MARGIN": SNAP_MARGIN,
+        "LIGHT_GUIDE": math.sqrt(LIGHT_LINEAR / (1.0 + LIGHT_LINEAR)),
         "TEMPORAL_FRAMES": TEMPORAL_FRAMES,
         "TEMPORAL_COLOR_SIGMA": TEMPORAL_COLOR_SIGMA,
         "TEMPORAL_DW": TEMPORAL_DW,
@@ -147,7 +154,7 @@ class DepthFill(_TargetPass):
 
     Compiled twice. The coarser levels: R32F inverse depth in and out. Full res
     (RAW_METRES): raw depth in metres in, and out an RGBA32F guide for the refine
-    pass, rgb = sqrt of the linear colour, a = inverse depth.
+    pass, rgb = guide colour (shaders/depth_common.glsl), a = inverse depth.
     """
 
     shader = "depth_fill.frag"
@@ -170,7 +177,7 @@ class DepthFill(_TargetPass):
 
 
 class DepthRefine(_TargetPass):
-    """A ring of full-res RGBA32F targets: rgb = sqrt of linear colour, a = inverse depth.
+    """A ring of full-res RGBA32F targets: rgb = guide colour, a = inverse depth.
 
     Frame k is refined into slot k mod (TEMPORAL_FRAMES + 1), so the temporal pass
     finds the earlier frames where they were refined.
