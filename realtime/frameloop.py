@@ -217,11 +217,6 @@ class FrameLoop:
             self.depth = depth
             self.frame = None
             if self.tiling is not None and not self.tiling.fits(w, h):
-                if self.conditioner is not None:
-                    raise InputError(
-                        f"{w}x{h} frames are rendered in tiles, which depth conditioning cannot "
-                        "follow; pass --condition-depth off or a smaller --size"
-                    )
                 self.frame = (color, depth)
                 self.frame_depths = depth_range(depth)  # once per input frame, not per lens
                 return None
@@ -271,15 +266,21 @@ class FrameLoop:
         # padding for the frame's own largest blur, not the chain's limit
         blur = lens.largest_coc_px(self.frame_depths, width)
         color, depth = self.frame
-        upsampler, reach = None, 0
-        if depth.shape != color.shape[:2]:  # smaller depth: windows hold the upsampling's reach
+        upsampler, reach = None, 0  # windows also hold what depth at their edge depends on
+        if depth.shape != color.shape[:2]:  # smaller depth: the upsampling's reach
             from realtime.passes.upsample import reach_px
 
             upsampler = self._upsampler()
             reach = reach_px((depth.shape[1], depth.shape[0]), (width, height))
+        if self.conditioner is not None:  # and the conditioning's
+            from realtime.passes.depth import reach_px as conditioning_reach_px
+
+            reach += conditioning_reach_px()
         plan = self.tiling.plan(width, height, min(lens.clamp_px, blur), reach)
         self.composites += 1
-        return TiledComposite(self.compositor, color, depth, lens, plan, self.times, upsampler)
+        return TiledComposite(
+            self.compositor, color, depth, lens, plan, self.times, upsampler, self.conditioner
+        )
 
     def compose(self, k: int, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
         """The composite of output frame k through `lens` (the last one if nothing changed).

@@ -143,6 +143,7 @@ def _run_still(args: argparse.Namespace) -> int:
     from realtime.sources.depth import depth_at_color_size
     from realtime.sources.options import (
         convention_from_args,
+        inputs_from_args,
         load_inputs,
         load_photo,
         upsample_mode,
@@ -150,6 +151,7 @@ def _run_still(args: argparse.Namespace) -> int:
     from realtime.tiling import TiledComposite
 
     require_inputs(args, photo_depth=True)
+    condition = inputs_from_args(args).condition_depth  # --condition-depth on|off, checked
     if args.output is None:
         raise InputError("-o OUT is required")
     target = focus_target_from_args(args)  # picked from the depth once it is read
@@ -170,7 +172,8 @@ def _run_still(args: argparse.Namespace) -> int:
     if target is not None:  # picked where the colour's pixel is, on the depth at its size
         lens = lens.with_focus(resolve_target(target, depth_at_color_size(depth, color)))
     comp = Compositor()
-    loop = FrameLoop(comp, StillFrames(color, depth), tiling=tiles.resolve(comp.ctx))
+    frames = StillFrames(color, depth)
+    loop = FrameLoop(comp, frames, condition_depth=condition, tiling=tiles.resolve(comp.ctx))
     composite = loop.compose_frame(0, lens)
     if isinstance(composite, TiledComposite):
         FileSink(writer, loop.times).write(0, composite, lens)
@@ -189,7 +192,7 @@ def _is_still_render(args: argparse.Namespace) -> bool:
 
     if any(getattr(args, name) not in (None, False) for name in CLIP_OPTIONS):
         return False
-    if args.source is not None or args.condition_depth is not None:
+    if args.source is not None:
         return False  # sensors and video pairs are clips
     if args.output is not None:
         try:

@@ -66,6 +66,7 @@ from realtime.passes.pyramid import levels_needed, texture_size
 if TYPE_CHECKING:
     import moderngl
 
+    from realtime.passes.depth import DepthConditioner
     from realtime.passes.upsample import GuidedUpsampler
     from realtime.pipeline import Compositor
 
@@ -293,10 +294,13 @@ class TiledComposite:
         plan: TilePlan,
         times: dict[str, float],
         upsampler: GuidedUpsampler | None = None,
+        conditioner: DepthConditioner | None = None,
     ) -> None:
         """`depth` may be the frame's picture at a lower resolution; `upsampler` then
         brings each window's share of it to the window's size (the plan's padding must
-        hold `realtime.passes.upsample.reach_px`)."""
+        hold `realtime.passes.upsample.reach_px`). With a `conditioner`, each window's
+        depth is conditioned as a picture of its own (no earlier frames; the padding must
+        hold `realtime.passes.depth.reach_px` more)."""
         self.compositor = compositor
         self.color = color
         self.depth = depth
@@ -304,6 +308,7 @@ class TiledComposite:
         self.plan = plan
         self.times = times
         self.upsampler = upsampler
+        self.conditioner = conditioner
 
     @property
     def size(self) -> tuple[int, int]:
@@ -334,6 +339,8 @@ class TiledComposite:
                     textures = (color_tex, depth_tex)
                 else:
                     textures = comp.upload(color, self.depth[wy0:wy1, wx0:wx1])
+                if self.conditioner is not None:
+                    textures = (textures[0], self.conditioner.run(*textures, None))
                 t = self._add("input", t)
                 composite = comp.render_textures(*textures, self.lens, image_width=width)
                 comp.ctx.finish()

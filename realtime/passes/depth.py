@@ -62,6 +62,13 @@ def refine_taps() -> np.ndarray:
     return np.array(rows, dtype=np.float32)
 
 
+def reach_px() -> int:
+    """How far from a pixel the refine reads (its window's largest offset), px: what a
+    tile's window must hold around it. (The hole fill reads farther, but depth rendered
+    in tiles comes from files, filled on the CPU: it has no holes left to fill.)"""
+    return int(np.abs(refine_taps()[:, :2]).max())
+
+
 def conditioning_defines() -> dict[str, object]:
     """The #defines of the conditioning passes, from the constants above."""
     return {
@@ -247,17 +254,20 @@ class DepthConditioner:
             parent = self.fill.run(levels[i], parent, i - 1)
         return self.fill_raw.run(depth, parent, 0, color)
 
-    def run(self, color: moderngl.Texture, depth: moderngl.Texture, frame: int) -> moderngl.Texture:
+    def run(
+        self, color: moderngl.Texture, depth: moderngl.Texture, frame: int | None
+    ) -> moderngl.Texture:
         """Condition frame number `frame` (R32F metres out). Earlier frames count only if
-        they were frame - 1, frame - 2, ...: a jump (a seek, a loop) starts afresh."""
-        slot = frame % (TEMPORAL_FRAMES + 1)
+        they were frame - 1, frame - 2, ...: a jump (a seek, a loop) starts afresh.
+        `frame` None: a picture of its own (a tile's window), with no earlier frames."""
+        slot = (frame if frame is not None else 0) % (TEMPORAL_FRAMES + 1)
         current = self.refine.run(self.filled(color, depth), slot)
-        if not self.history or self.history[0] != frame - 1:
+        if frame is None or not self.history or self.history[0] != frame - 1:
             self.history = []
         ring = self.refine.targets
         earlier = [ring[f % (TEMPORAL_FRAMES + 1)].texture for f in self.history]
         out = self.temporal.run(current, earlier)
-        self.history = [frame, *self.history][:TEMPORAL_FRAMES]
+        self.history = [frame, *self.history][:TEMPORAL_FRAMES] if frame is not None else []
         return out
 
     def release(self) -> None:
