@@ -228,6 +228,31 @@ def conditioning_case(
     }
 
 
+def upsampling_case(
+    ctx: Any, tools: dict[str, Any], size: tuple[int, int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Guided depth upsampling (realtime.passes.upsample) of a phone's depth, a fifth of
+    the colour's size: its cost per input frame, beside the floor's."""
+    import numpy as np
+
+    from realtime.lens import Lens
+    from realtime.passes.upsample import GuidedUpsampler
+    from realtime.sources.phone import PHONE_FACTOR
+
+    w, h = size
+    rng = np.random.default_rng(0)
+    color = rng.random((h, w, 3), dtype=np.float32)
+    small = (2.0 + rng.random((h // PHONE_FACTOR, w // PHONE_FACTOR))).astype(np.float32)
+    comp, floor = tools["compositor"], tools["floor"](Lens().clamp_px)
+    color_tex, depth_tex = comp.upload(color, small)
+    upsampler = GuidedUpsampler(ctx)
+    ms = median_ms(ctx, lambda: upsampler.run(color_tex, depth_tex), args.repeat)
+    full_tex = upsampler.run(color_tex, depth_tex)
+    floor_ms = median_ms(ctx, lambda: floor.run(color_tex, full_tex, Lens()), args.repeat)
+    upsampler.release()
+    return {"width": w, "height": h, "upsampling_ms": round(ms, 2), "floor_ms": round(floor_ms, 2)}
+
+
 def quality_table(
     ctx: Any, tools: dict[str, Any], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
@@ -314,6 +339,7 @@ def run(args: argparse.Namespace) -> int:
         "cases": [],
         "in_focus": [],
         "conditioning": [],
+        "upsampling": [],
         "quality": [],
         "rack": None,
     }
@@ -338,6 +364,14 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{cond['width']:>5}x{cond['height']:<4} depth conditioning "
             f"{cond['conditioning_ms']:>6.1f}ms {cond['floor_ms']:>5.1f}ms {ratio:>6.1f}",
+            flush=True,
+        )
+        up = upsampling_case(ctx, tools, size, args)
+        report["upsampling"].append(up)
+        ratio = up["upsampling_ms"] / up["floor_ms"]
+        print(
+            f"{up['width']:>5}x{up['height']:<4} depth upsampling (1/5) "
+            f"{up['upsampling_ms']:>6.1f}ms {up['floor_ms']:>5.1f}ms {ratio:>6.1f}",
             flush=True,
         )
     if not args.no_quality:

@@ -21,6 +21,9 @@ def test_bench_writes_json_with_the_required_keys(tmp_path: Path) -> None:
     for case in report["cases"]:
         for key in ("pipeline_ms", "floor_ms", "brute_ms", "psnr", "brute_psnr"):
             assert case[key] > 0, key
+    for name in ("conditioning", "upsampling"):
+        (row,) = report[name]
+        assert (row["width"], row["height"]) == (160, 90) and row[f"{name}_ms"] > 0
 
 
 def test_bench_rejects_bad_sizes(capsys) -> None:  # type: ignore[no-untyped-def]
