@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -190,15 +191,24 @@ def _read_tiff(p: Path) -> np.ndarray:
     return arr
 
 
-def _read_heif(p: Path) -> np.ndarray:
-    """A HEIF file's primary image as HxWx3 uint8 (libheif applies its rotation and mirror).
-
-    Read explicitly: Pillow's plugin would also offer the auxiliary images (gain maps).
-    """
-    import pillow_heif
-
+def open_heif_primary(p: Path) -> Any:
+    """A HEIF file's primary image (pillow-heif, which decodes lazily; libheif applies its
+    rotation and mirror). Read explicitly: Pillow's plugin would also offer the auxiliary
+    images (gain maps). pillow-heif is the optional extra [photos] (its wheels bundle GPL
+    codecs): without it, one line saying how to install it."""
+    try:
+        import pillow_heif
+    except ImportError as e:
+        raise InputError(
+            f"{p}: HEIC/HEIF photos need pillow-heif: pip install 'rackfocus[photos]'"
+        ) from e
     heif = pillow_heif.open_heif(str(p))
-    return np.asarray(heif[heif.primary_index])
+    return heif[heif.primary_index]
+
+
+def _read_heif(p: Path) -> np.ndarray:
+    """A HEIF file's primary image as HxWx3 uint8."""
+    return np.asarray(open_heif_primary(p))
 
 
 def read_pfm(p: Path) -> np.ndarray:

@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.sources.images import PathLike, check_file, decode_srgb_integers, one_line
+from realtime.sources.images import (
+    PathLike,
+    check_file,
+    decode_srgb_integers,
+    one_line,
+    open_heif_primary,
+)
 from realtime.sources.jpegdepth import jpeg_names_depth, read_jpeg_depth
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -222,11 +228,8 @@ def _linear(samples: np.ndarray) -> np.ndarray:
 
 
 def _open_heif(p: Path) -> Any:
-    """The primary image of a HEIF file (pillow-heif, which decodes lazily)."""
-    import pillow_heif
-
-    heif = pillow_heif.open_heif(str(p))  # 8-bit samples, high bit depths reduced
-    return heif[heif.primary_index]
+    """The primary image of a HEIF file (8-bit samples, high bit depths reduced)."""
+    return open_heif_primary(p)
 
 
 def heif_depth_to_metres(v: np.ndarray, meta: dict[str, Any], p: Path) -> tuple[np.ndarray, str]:
