@@ -389,3 +389,18 @@ def test_info_plain_missing_and_corrupt(tmp_path, heic_without_depth, capsys):
         assert main(["info", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and str(path) in err
+
+
+def test_heic_without_the_photos_extra_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """pillow-heif is the optional extra [photos]: without it, a HEIC is refused with one
+    line that names the extra, exit 2."""
+    import sys
+
+    from realtime.cli import main
+
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # import raises ImportError
+    code = main(["render", "--rgb", str(IPHONE), "--focus", "0.35", "-o", str(tmp_path / "o.png")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "rackfocus[photos]" in err
