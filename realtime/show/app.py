@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.focus import FAR_FOCUS_M, AutoTarget, resolve_target
-from realtime.preview.controls import F_NUMBER_RANGE, min_focus_m
+from realtime.focus import AutoTarget, resolve_target
+from realtime.preview.controls import min_focus_m
 from realtime.preview.scaling import AdaptiveScale
 from realtime.show.commands import Command, CommandQueue, Counters, Limits, Status, total
 from realtime.show.commands import status_values as status_pairs
@@ -241,17 +241,10 @@ class Show:
 
     def web_state(self, now: float) -> dict[str, Any]:
         """The web remote's state message: /status, and what the page's controls offer."""
-        limits = self.commands.limits
-        return {
-            "status": dict(status_pairs(self.status(self.t, now))),
-            "cues": [describe(cue) for cue in self.director.playlist],
-            "sources": list(limits.sources),
-            "limits": {
-                "min_focus_m": limits.min_focus_m,
-                "far_focus_m": FAR_FOCUS_M,
-                "f_number_range": list(F_NUMBER_RANGE),
-            },
-        }
+        from realtime.show.web import state_message
+
+        cues = [describe(cue) for cue in self.director.playlist]
+        return state_message(self.status(self.t, now), cues, self.commands.limits)
 
     def publish_limits(self) -> None:
         """Tell the transports' threads what values are valid now."""
@@ -454,7 +447,7 @@ class Show:
         state = ", paused" if d.paused else ""
         line = (
             f"status: {what}{state}, focus {lens.focus_m:.3g} m, f/{lens.f_number:.2g}, "
-            f"source '{d.source}', {self.clock.fps(now):.1f} fps"
+            f"source '{d.source}', {self.clock.fps(now):.1f} fps, {self.clock.take_recent()}"
         )
         return "; ".join([line, *self.summaries()])
 

@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 
 from realtime.errors import InputError
-from realtime.show.commands import Arg, CommandQueue, Intake
+from realtime.focus import FAR_FOCUS_M
+from realtime.preview.controls import F_NUMBER_RANGE
+from realtime.show.commands import Arg, CommandQueue, Intake, Limits, Status, status_values
 
 MAX_MESSAGE_BYTES = 1024  # a command message longer than this is ignored and counted
 HARD_MESSAGE_BYTES = 65536  # beyond this the connection is closed (and the message counted)
@@ -50,9 +52,11 @@ JPEG_QUALITY = 75  # thumbnail JPEG quality, 1..95
 STATE_HZ = 10.0  # state messages a second while nothing is commanded
 SEND_TIMEOUT_S = 5.0  # a client that takes longer than this to take a message is cut off
 WRITER_LIMIT_BYTES = 65536  # bytes buffered for a client before a send waits for it
+SEND_BUFFER_BYTES = 32768  # the kernel's send buffer of a client's socket (no autotuning)
 REPLIES_KEPT = 8  # /status replies waiting for one client; older ones are dropped
 START_TIMEOUT_S = 10.0  # longest wait for the server to listen
 SHUTDOWN_S = 1.0  # longest wait for connections to close at the end
+SLIDER_NEAR_M = 0.25  # the focus slider's near end (unless the lens cannot focus that near)
 SUBPROTOCOL = "rackfocus"  # the WebSocket subprotocol the page speaks
 TOKEN_PREFIX = "token."  # the token travels as the subprotocol "token.TOKEN"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,128}")  # what a subprotocol may carry
@@ -90,6 +94,21 @@ def encode_jpeg(pixels: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+def state_message(status: Status, cues: Sequence[str], limits: Limits) -> dict[str, Any]:
+    """What the page shows and offers: /status, the cues, the sources, the sliders' ends
+    (the focus slider from the farthest focus to SLIDER_NEAR_M, even in dioptres)."""
+    return {
+        "status": dict(status_values(status)),
+        "cues": list(cues),
+        "sources": list(limits.sources),
+        "limits": {
+            "near_m": max(limits.min_focus_m, SLIDER_NEAR_M),
+            "far_m": FAR_FOCUS_M,
+            "f_number_range": list(F_NUMBER_RANGE),
+        },
+    }
+
+
 def offered_token(header: str) -> str:
     """The token among a Sec-WebSocket-Protocol header's subprotocols ('' if none)."""
     for part in header.split(","):
@@ -119,6 +138,7 @@ class WebRemote:
         self.counts = self.intake.counts
         self.token = token
         self.busy = 0  # connections refused because MAX_CLIENTS were connected
+        self.cut_off = 0  # clients cut off because they stopped reading
         self.peers: set[Peer] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -230,7 +250,10 @@ class WebRemote:
                         assert peer.jpeg is not None
                         send, peer.jpeg = peer.ws.send_bytes(peer.jpeg), None
                     await asyncio.wait_for(send, SEND_TIMEOUT_S)
-        except (TimeoutError, ConnectionError, RuntimeError):
+        except TimeoutError:
+            self.cut_off += 1
+            peer.transport.abort()
+        except (ConnectionError, RuntimeError):
             peer.transport.abort()
 
     # -- the server thread: requests --
@@ -258,6 +281,9 @@ class WebRemote:
             writer_limit=WRITER_LIMIT_BYTES,
             autoping=True,
         )
+        sock = request.transport.get_extra_info("socket") if request.transport else None
+        if sock is not None:  # the kernel must not buffer megabytes for a client that stalls
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         await ws.prepare(request)
         peer = Peer(ws, request.transport)
         self.peers.add(peer)
@@ -280,7 +306,10 @@ class WebRemote:
 
     def summary(self) -> str:
         line = self.counts.summary("web", "not JSON", web=True)
-        return f"{line}, {self.busy} busy (over {MAX_CLIENTS} clients)"
+        return (
+            f"{line}, {self.busy} busy (over {MAX_CLIENTS} clients), "
+            f"{self.cut_off} cut off (not reading)"
+        )
 
     # -- lifetime --
 
@@ -332,7 +361,7 @@ class WebRemote:
         app.router.add_get("/ws", self._socket)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port, shutdown_timeout=SHUTDOWN_S)
+        site = web.TCPSite(self.runner, host, port)
         try:
             await site.start()
         except BaseException:
@@ -364,4 +393,4 @@ class WebRemote:
             thread.join(timeout=START_TIMEOUT_S)
 
 
-__all__ = ["WebRemote", "check_token", "encode_jpeg", "new_token"]
+__all__ = ["WebRemote", "check_token", "encode_jpeg", "new_token", "state_message"]

@@ -22,11 +22,11 @@ function send(address, args = []) {
 
 // Focus slider: even in dioptres (1/m) from the farthest focus (left) to the nearest.
 function focusFromSlider(v) {
-  const dFar = 1 / state.limits.far_focus_m, dNear = 1 / state.limits.min_focus_m;
+  const dFar = 1 / state.limits.far_m, dNear = 1 / state.limits.near_m;
   return 1 / (dFar + (dNear - dFar) * (v / SLIDER));
 }
 function sliderFromFocus(m) {
-  const dFar = 1 / state.limits.far_focus_m, dNear = 1 / state.limits.min_focus_m;
+  const dFar = 1 / state.limits.far_m, dNear = 1 / state.limits.near_m;
   return Math.round(SLIDER * (1 / m - dFar) / (dNear - dFar));
 }
 // Aperture slider: even in stops.
