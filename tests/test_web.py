@@ -37,10 +37,14 @@ from test_show import (
     free_port,
     osc,
     scene_pair,
+    show,
 )
 from xvfb_server import xvfb_display
 
+from realtime.errors import InputError
+from realtime.lens import Lens
 from realtime.show.commands import COMMANDS, CommandQueue, Limits
+from realtime.show.config import load_config
 from realtime.show.osc import OscControl
 from realtime.show.web import MAX_MESSAGE_BYTES, WebRemote
 
@@ -170,6 +174,38 @@ def test_web_messages_that_are_not_commands_are_counted() -> None:
     c = web.counts
     assert (c.malformed, c.oversized, c.unknown, c.accepted) == (len(malformed), 1, 1, 1)
     assert len(long) > MAX_MESSAGE_BYTES and len(queue.drain()) == 1
+
+
+def test_web_options_and_config_keys_are_checked(scenes: Scenes) -> None:
+    path = config(
+        scenes.folder,
+        f'[show]\nweb_port = 8080\nweb_host = "0.0.0.0"\nweb_token = "{TOKEN}"\n'
+        + scenes.source("a"),
+        "webkeys.toml",
+    )
+    s = load_config(path, Lens()).settings
+    assert (s.web_port, s.web_host, s.web_token) == (8080, "0.0.0.0", TOKEN)
+    assert load_config(config(scenes.folder, scenes.source("a")), Lens()).settings.web_host == (
+        "127.0.0.1"
+    )  # this machine only, unless told
+    bad = config(scenes.folder, '[show]\nweb_token = "a b"\n' + scenes.source("a"), "bad.toml")
+    with pytest.raises(InputError, match=r"bad\.toml:2: \[show\] key 'web_token': the token"):
+        load_config(bad, Lens())
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    cases = [
+        (["--web", "70000"], "--web 70000: must be a TCP port"),
+        (["--web", "0", "--web-token", "short"], "--web-token: 8..128 letters"),
+        (["--web", str(busy.getsockname()[1])], "web remote: cannot listen on TCP 127.0.0.1:"),
+    ]
+    try:
+        for args, message in cases:
+            result = show(None, [*scenes.args, *args])
+            assert result.returncode == 2, (args, result.stderr)
+            assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    finally:
+        busy.close()
 
 
 # --- A real browser ----------------------------------------------------------------------------
