@@ -120,6 +120,13 @@ def free_tcp_port() -> int:
         return int(s.getsockname()[1])
 
 
+OFFICE = (  # a photographed scene as the second source: the screenshot shows it
+    '[[source]]\nname = "office"\n'
+    f'rgb = "{ROOT}/tests/data/tum/color.png"\ndepth = "{ROOT}/tests/data/tum/depth.png"\n'
+    "depth_scale = 0.0002\nsize = [320, 240]\n"
+)
+
+
 def web_show_config(scenes: Scenes, osc_port: int, web_port: int, extra: str = "") -> Path:
     return config(
         scenes.folder,
@@ -127,7 +134,7 @@ def web_show_config(scenes: Scenes, osc_port: int, web_port: int, extra: str = "
         f'web_token = "{TOKEN}"\nrack_duration = 0.2\nfade = 0.2\n{extra}'
         "[lens]\nfocus_m = 2.5\nf_number = 2.0\n"
         + scenes.source("a")
-        + scenes.source("b")
+        + OFFICE
         + "[[cue]]\nhold = 100\n[[cue]]\nrack = 4.0\nduration = 0.2\n[[cue]]\nhold = 100\n",
         f"web{web_port}.toml",
     )
@@ -294,13 +301,14 @@ def test_a_phone_browser_drives_the_show(
             client.wait(lambda s: s["paused"] == 1, "paused")
             tap(page, "#pause")
             client.wait(lambda s: s["paused"] == 0, "playing")
-            tap(page, "#sources button[data-name='b']")
-            client.wait(lambda s: s["source"] == "b", "source b")
-            page.wait_for_function("rackfocus.state.status.source === 'b'")
             latencies = page.evaluate(PAGE_LATENCY, 30)
-            page.locator("#fnumber").fill("150")  # about f/1.4, for the screenshot
-            tap(page, "#thumb", 0.5, 0.5)  # on the box
-            client.wait(lambda s: s["focus"] == 2.5, "the box")
+            tap(page, "#sources button[data-name='office']")
+            client.wait(lambda s: s["source"] == "office", "source office")
+            page.wait_for_function("rackfocus.state.status.source === 'office'")
+            page.locator("#fnumber").fill("150")  # about f/1.4
+            tap(page, "#thumb", 0.12, 0.65)  # the chair in front, on the left
+            before = client.status()["focus"]
+            client.wait(lambda s: s["focus"] < 2.0 and s["focus"] != before, "the chair")
             time.sleep(0.6)  # a thumbnail of the racked picture arrives
             page.screenshot(path=str(SCREENSHOT), full_page=True)
             s = client.status()

@@ -420,8 +420,8 @@ class Show:
         """A frame is on screen: the commands it applied are done; the web remote hears."""
         for command in self.applied:
             self.latencies_s.append(now - command.received_s)
-        if self.web is not None:
-            self.web.publish(self.web_state(now), now, urgent=bool(self.applied))
+        if self.web is not None and self.web.wants_state(now, urgent=bool(self.applied)):
+            self.web.publish(self.web_state(now), now)
         self.applied = []
 
     def after_frame(self, frame: int, now: float) -> None:

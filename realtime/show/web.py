@@ -177,11 +177,13 @@ class WebRemote:
     def clients(self) -> int:
         return len(self.peers)
 
-    def publish(self, state: dict[str, Any], now: float, urgent: bool = False) -> None:
-        """Offer the show's state: sent at once when `urgent` (a command was applied),
-        else at most STATE_HZ a second; nothing when no client is connected."""
-        if not self.peers or (not urgent and now - self.state_at < 1.0 / STATE_HZ):
-            return
+    def wants_state(self, now: float, urgent: bool = False) -> bool:
+        """Whether to publish the state now: at once when `urgent` (a command was applied),
+        else at most STATE_HZ a second; never when no client is connected."""
+        return bool(self.peers) and (urgent or now - self.state_at >= 1.0 / STATE_HZ)
+
+    def publish(self, state: dict[str, Any], now: float) -> None:
+        """The show's state, for every client."""
         self.state_at = now
         self._call(self._set_state, json.dumps({"type": "state", **state}))
 
