@@ -44,6 +44,8 @@ def test_wheel_carries_shaders_and_renders(tmp_path: Path) -> None:
         archive.extractall(site)
     for name in ("gather.frag", "dof_common.glsl", "bench/brute.frag", "groundtruth/scene.vert"):
         assert f"realtime/shaders/{name}" in names
+    for name in ("index.html", "remote.js", "remote.css"):  # the web remote's page
+        assert f"realtime/show/remote/{name}" in names
     result = subprocess.run(
         [sys.executable, "-c", RENDER_FROM_WHEEL],
         cwd=tmp_path,

@@ -37,8 +37,9 @@ from xvfb_server import xvfb_display
 from realtime.errors import InputError
 from realtime.focus import dioptre_lerp, pick_depth
 from realtime.lens import Lens
+from realtime.show.commands import COMMANDS, STATUS_FIELDS, CommandQueue, Limits
 from realtime.show.config import DEFAULT_PLAYLIST, load_config
-from realtime.show.osc import ADDRESSES, Limits, OscControl
+from realtime.show.osc import OscControl
 from realtime.show.playlist import (
     Autofocus,
     Director,
@@ -61,7 +62,7 @@ LENS = Lens(focus_m=MID_M, f_number=1.4)  # the lens of the drawn comparisons
 RUN_TIMEOUT_S = 60  # one show subprocess
 WAIT_S = 10.0  # longest wait for a live show to do something
 STATUS_WAIT_S = 1.0  # a /status request not answered in this long is asked again
-STATUS = ("focus", "fnumber", "cue", "fps", "source", "paused", "received", "ignored", "dropped")
+STATUS = tuple(name for name, _, _ in STATUS_FIELDS)  # what /status replies
 
 
 # --- Fixtures -------------------------------------------------------------------------------
@@ -479,8 +480,9 @@ def test_named_subjects_and_fades() -> None:
 
 
 def test_osc_checks_queue_good_commands_and_count_everything_else() -> None:
-    control = OscControl(queue_size=64)
-    control.limits = Limits(min_focus_m=0.0505, cues=3, sources=("a", "b"))
+    queue = CommandQueue(64)
+    control = OscControl(queue)
+    queue.limits = Limits(min_focus_m=0.0505, cues=3, sources=("a", "b"))
     sender = ("127.0.0.1", 9)
     good = [
         osc("/focus/distance", 2.5),
@@ -499,13 +501,13 @@ def test_osc_checks_queue_good_commands_and_count_everything_else() -> None:
     ]
     for data in good:
         control.handle_packet(data, sender)
-    commands = control.drain()
+    commands = queue.drain()
     assert [c.args for c in commands] == [
         (2.5,), (3.0,), (1.5, 2.0), (0.25, 1.0), (4.0,), (3,), (2,), (), (), (1,), (0,), ("b",), (),
     ]  # fmt: skip
-    assert all(c.sender == sender for c in commands)
+    assert all(c.reply is not None for c in commands)
     control.handle_packet(osc("/cue/next", 0.0), sender)  # a button's release: nothing to do
-    assert control.drain() == [] and control.counts.accepted == len(good) + 1
+    assert queue.drain() == [] and control.counts.accepted == len(good) + 1
     wrong = [
         osc("/focus/distance", "near"),
         osc("/focus/distance"),
@@ -540,16 +542,17 @@ def test_osc_checks_queue_good_commands_and_count_everything_else() -> None:
         message.add_arg(value)
         bundle.add_content(message.build())
     control.handle_packet(bundle.build().dgram, sender)
-    assert len(control.drain()) == 1 and c.unknown == 4
+    assert len(queue.drain()) == 1 and c.unknown == 4
 
 
 def test_a_full_queue_drops_the_oldest_and_counts() -> None:
-    control = OscControl(queue_size=5)
-    control.limits = Limits(0.05, 1, ("a",))
+    queue = CommandQueue(5)
+    control = OscControl(queue)
+    queue.limits = Limits(0.05, 1, ("a",))
     for i in range(1000):
         control.handle_packet(osc("/focus/distance", 1.0 + i), ("127.0.0.1", 9))
     assert control.counts.dropped == 995 and control.counts.accepted == 1000
-    assert [c.args[0] for c in control.drain()] == [996.0, 997.0, 998.0, 999.0, 1000.0]  # newest
+    assert [c.args[0] for c in queue.drain()] == [996.0, 997.0, 998.0, 999.0, 1000.0]  # newest
 
 
 def test_soak_statistics() -> None:
@@ -561,8 +564,8 @@ def test_soak_statistics() -> None:
 def test_readme_table_lists_every_osc_address() -> None:
     readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("## Show mode") :]
-    for address in ADDRESSES:
-        assert f"| `{address.path}` |" in table, address.path
+    for command in COMMANDS:
+        assert f"| `{command.path}` |" in table, command.path
 
 
 # --- Real windows: scripted -------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """`rackfocus show`: installation mode. A fullscreen show that racks focus by itself
-(a looping playlist), obeys OSC show control, reloads its config, and runs for weeks.
+(a looping playlist), obeys OSC show control and a web remote, reloads its config, and
+runs for weeks.
 
 Layers, arrows pointing one way (options -> app -> the rest):
   options   the command line, checked into a frozen ShowOptions
   config    the show config (TOML): [show], [lens], [[source]], [[cue]]; its format
   playlist  cues and the Director: lens and source as pure state of time (no GL)
-  osc       the OSC server thread: checks, counts, a bounded queue of commands
+  commands  the one command model: the table, checks, counts, /status, the bounded queue
+  osc       the OSC transport: a UDP server thread that parses datagrams into commands
+  web       the web transport: a page for a phone, a WebSocket, thumbnails (aiohttp thread)
+  thumbnail the picture on screen made small on the GPU for the web remote
   inputs    sources on screen: frames by show time, failures retried, last frame kept
   output    the window (realtime.preview.window), two decks, cross-fades by GL blending
             through the display pass (realtime.preview.display)
@@ -24,8 +28,9 @@ from realtime.show.options import EPILOG, add_show_arguments, load, options_from
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "show",
-        help="installation mode: fullscreen, playlist, OSC control",
-        description="A fullscreen show that racks focus by itself and obeys OSC show control.",
+        help="installation mode: fullscreen, playlist, OSC and web control",
+        description="A fullscreen show that racks focus by itself and obeys OSC show control "
+        "and a web remote.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

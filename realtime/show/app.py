@@ -5,12 +5,15 @@ Each turn of the loop, at show time t (wall clock, or frame * --fixed-dt):
     window events        Esc / Q close a rehearsal window (fullscreen ignores keys)
     config edits         a checked edit waits for the next cue boundary; a broken one is
                          one log line, and the last good config stays
-    OSC commands         drained from the queue in order; /status is answered here,
-                         after everything sent before it was applied
+    commands             from OSC and the web remote, through one queue, in order;
+                         /status is answered here, after everything sent before it
+                         was applied
     sources              the frames on screen advance (a failing one keeps its last frame)
     Director             starts the cues whose time has come, steps the autofocus
     decks                the source the Director wants goes on the idle deck (a cross-fade)
-    draw, present        the composite(s), mixed during a fade; swap; watchdog ping
+    draw, present        the composite(s), mixed during a fade; a thumbnail for the web
+                         remote (a few a second, while a client is connected); swap;
+                         watchdog ping; the web remote's state
 
 The loop presents a frame every turn (the watchdog must see frames, not just a
 live process), capped at --max-fps (the monitor's refresh, else 60) when vsync
@@ -23,9 +26,10 @@ import logging
 import math
 import signal
 import time
+from collections import deque
 from dataclasses import fields, replace
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,10 +37,12 @@ from realtime.errors import InputError
 from realtime.focus import AutoTarget, resolve_target
 from realtime.preview.controls import min_focus_m
 from realtime.preview.scaling import AdaptiveScale
+from realtime.show.commands import Command, CommandQueue, Counters, Limits, Status, total
+from realtime.show.commands import status_values as status_pairs
 from realtime.show.config import ShowConfig, ShowSettings
 from realtime.show.inputs import ShowSource
 from realtime.show.options import SOAK_DT_S, ShowOptions, load
-from realtime.show.osc import Command, Limits, OscControl
+from realtime.show.osc import OscControl
 from realtime.show.output import Deck, ShowOutput
 from realtime.show.playlist import Director, Program, describe
 from realtime.show.service import ConfigWatcher, Watchdog, close_log, open_log
@@ -44,13 +50,18 @@ from realtime.show.soak import (
     FrameClock,
     Sample,
     gl_objects,
+    percentile,
     resident_bytes,
     soak_report,
     warmup_frames,
 )
 
+if TYPE_CHECKING:
+    from realtime.show.web import WebRemote
+
 DEFAULT_MAX_FPS = 60.0  # frame-rate cap when the monitor does not say its refresh rate
 RELOADABLE = ("rack_duration_s", "fade_s", "status_interval_s")  # [show] keys an edit changes
+LATENCIES_KEPT = 4096  # command latencies (arrival -> frame presented) kept for the report
 
 
 def frame_cap(settings: ShowSettings, refresh_hz: float) -> float | None:
@@ -94,14 +105,24 @@ class Show:
             config.playlist, lens, self.settings.rack_duration_s, self.settings.fade_s
         )
         self.director = Director(program, first.name, 0.0, self.info)
+        self.commands = CommandQueue()  # from every transport to this thread
+        self.applied: list[Command] = []  # commands applied in the frame being drawn
+        self.latencies_s: deque[float] = deque(maxlen=LATENCIES_KEPT)  # arrival -> presented
         self.osc: OscControl | None = None
+        self.web: WebRemote | None = None
         self.watcher: ConfigWatcher[ShowConfig] | None = None
         try:
             s = self.settings
             if s.osc_port is not None:
-                self.osc = OscControl(reply_port=s.osc_reply_port)
+                self.osc = OscControl(self.commands, reply_port=s.osc_reply_port)
                 host, port = self.osc.start(s.osc_host, s.osc_port)
                 self.info(f"OSC: listening on UDP {host}:{port}")
+            if s.web_port is not None:
+                from realtime.show.web import WebRemote, new_token
+
+                self.web = WebRemote(self.commands, s.web_token or new_token())
+                host, port = self.web.start(s.web_host, s.web_port)
+                self.info(f"web remote: listening on TCP {host}:{port}: open {self.web.url()}")
             height, width = first.depth.shape
             self.output = ShowOutput(s, (width, height), lens.clamp_px)
             try:
@@ -115,6 +136,8 @@ class Show:
             first.close()
             if self.osc is not None:
                 self.osc.close()
+            if self.web is not None:
+                self.web.close()
             raise
         self.decks = self.output.decks
         self.adaptive = AdaptiveScale(0.0 if self.fixed_dt is not None else s.target_fps)
@@ -157,15 +180,17 @@ class Show:
         return None
 
     def obey(self, command: Command, t: float, now: float) -> None:
-        """Apply one checked OSC command at show time t."""
+        """Apply one checked command (OSC or web: the same Command) at show time t."""
         d, args = self.director, command.args
-        address = command.address
+        address = command.path
         if address == "/focus/distance":
             d.rack_to(float(args[0]), 0.0, t)
         elif address == "/focus/rack":
             d.rack_to(float(args[0]), float(args[1]), t)
         elif address == "/focus/pick":
             d.pick(float(args[0]), float(args[1]), t, self.depth())
+        elif address == "/focus/subject":
+            d.subject(str(args[0]), t, self.depth())
         elif address == "/lens/fnumber":
             d.set_f_number(float(args[0]), t)
         elif address == "/cue/go" and 1 <= int(args[0]) <= len(d.playlist):
@@ -178,10 +203,10 @@ class Show:
             self.set_paused(bool(args[0]), t)
         elif address == "/show/source" and args[0] in self.config.source_names:
             if args[0] != d.source:
-                self.info(f"OSC: cross-fade to source '{args[0]}'")
+                self.info(f"command: cross-fade to source '{args[0]}'")
             d.switch(str(args[0]), t)
-        elif address == "/status" and self.osc is not None:
-            self.osc.reply(command.sender, self.status_values(t, now))
+        elif address == "/status" and command.reply is not None:
+            command.reply(status_pairs(self.status(t, now)))
 
     def set_paused(self, paused: bool, t: float) -> None:
         """/show/pause: the playlist and the sources' playback together."""
@@ -194,33 +219,40 @@ class Show:
             if deck.source is not None:
                 (deck.source.pause if paused else deck.source.play)(t)
 
-    def status_values(self, t: float, now: float) -> list[tuple[str, Any]]:
+    def transports(self) -> list[Counters]:
+        return [x.counts for x in (self.osc, self.web) if x is not None]
+
+    def status(self, t: float, now: float) -> Status:
+        """What /status reports (the counts: every transport's, added up)."""
         lens = self.director.lens_at(t)
-        values: list[tuple[str, Any]] = [
-            ("/status/focus", lens.focus_m),
-            ("/status/fnumber", lens.f_number),
-            ("/status/cue", self.director.index + 1),
-            ("/status/fps", self.clock.fps(now)),
-            ("/status/source", self.director.source),
-            ("/status/paused", int(self.director.paused)),
-        ]
-        if self.osc is not None:
-            c = self.osc.counts
-            values += [
-                ("/status/received", c.received),
-                ("/status/ignored", c.ignored),
-                ("/status/dropped", c.dropped),
-            ]
-        return values
+        c = total(self.transports())
+        return Status(
+            lens.focus_m,
+            lens.f_number,
+            self.director.index + 1,
+            self.clock.fps(now),
+            self.director.source,
+            int(self.director.paused),
+            c.received,
+            c.ignored,
+            c.dropped,
+            c.refused,
+        )
+
+    def web_state(self, now: float) -> dict[str, Any]:
+        """The web remote's state message: /status, and what the page's controls offer."""
+        from realtime.show.web import state_message
+
+        cues = [describe(cue) for cue in self.director.playlist]
+        return state_message(self.status(self.t, now), cues, self.commands.limits)
 
     def publish_limits(self) -> None:
-        """Tell the OSC thread what values are valid now."""
-        if self.osc is not None:
-            self.osc.limits = Limits(
-                min_focus_m(self.director.lens),
-                len(self.director.playlist),
-                self.config.source_names,
-            )
+        """Tell the transports' threads what values are valid now."""
+        self.commands.limits = Limits(
+            min_focus_m(self.director.lens),
+            len(self.director.playlist),
+            self.config.source_names,
+        )
 
     def take_edit(self) -> None:
         """A config edit the watcher parsed: wait for the cue boundary, or say why not."""
@@ -312,8 +344,11 @@ class Show:
                     self.end = self.sample(frame + 1)  # before a screenshot's buffers
                 if last and self.options.screenshot is not None:
                     self.screenshot = self.output.read_screen()
+                if self.web is not None and self.web.wants_thumbnail(start):
+                    self.thumbnail(start)
                 self.output.swap()
                 now = time.perf_counter()
+                self.presented(now)
                 self.clock.presented(now, start)
                 if self.moving:
                     self.adaptive.record(1000.0 * (now - start), self.scale, t)
@@ -347,9 +382,9 @@ class Show:
         now = time.perf_counter() if now is None else now
         self.t = t
         self.take_edit()
-        if self.osc is not None:
-            for command in self.osc.drain():
-                self.obey(command, t, now)
+        self.applied = self.commands.drain()
+        for command in self.applied:
+            self.obey(command, t, now)
         top, below, _ = self.shown(t)
         for deck in (top, below):
             if deck is not None and deck.source is not None:
@@ -368,6 +403,26 @@ class Show:
         self.last_picture = (lens, frames, weight)
         self.scale = self.adaptive.scale if self.moving else 1.0
         self.output.draw(top, lens, below, weight, self.scale)
+
+    def thumbnail(self, now: float) -> None:
+        """Hand the web remote the picture just drawn, small (before the swap)."""
+        from realtime.show.web import THUMBNAIL_WIDTH_PX
+
+        assert self.web is not None
+        top, _, _ = self.shown(self.t)
+        if top.source is None or top.source.depth is None:
+            return
+        height, width = top.source.depth.shape[:2]
+        pixels = self.output.read_thumbnail((width, height), THUMBNAIL_WIDTH_PX)
+        self.web.offer_thumbnail(pixels, now)
+
+    def presented(self, now: float) -> None:
+        """A frame is on screen: the commands it applied are done; the web remote hears."""
+        for command in self.applied:
+            self.latencies_s.append(now - command.received_s)
+        if self.web is not None and self.web.wants_state(now, urgent=bool(self.applied)):
+            self.web.publish(self.web_state(now), now)
+        self.applied = []
 
     def after_frame(self, frame: int, now: float) -> None:
         """Soak samples and the periodic status line."""
@@ -392,9 +447,26 @@ class Show:
         state = ", paused" if d.paused else ""
         line = (
             f"status: {what}{state}, focus {lens.focus_m:.3g} m, f/{lens.f_number:.2g}, "
-            f"source '{d.source}', {self.clock.fps(now):.1f} fps"
+            f"source '{d.source}', {self.clock.fps(now):.1f} fps, {self.clock.take_recent()}"
         )
-        return line + (f"; {self.osc.counts.summary()}" if self.osc is not None else "")
+        return "; ".join([line, *self.summaries()])
+
+    def summaries(self) -> list[str]:
+        """One line a transport: what it received, ignored, dropped (and refused)."""
+        out = []
+        if self.osc is not None:
+            out.append(self.osc.counts.summary("osc", "not OSC"))
+        if self.web is not None:
+            out.append(self.web.summary())
+        return out
+
+    def latency_report(self) -> str:
+        ms = [1000.0 * s for s in self.latencies_s]
+        return (
+            f"commands: {len(ms)} applied, arrival to frame presented p50 "
+            f"{percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+            f"max {percentile(ms, 100):.1f} ms"
+        )
 
     def finish(self, frames: int, elapsed_s: float) -> int:
         composites = sum(deck.composites for deck in self.decks)
@@ -403,8 +475,10 @@ class Show:
             f"stopped after {frames} frames in {elapsed_s:.1f} s ({rate:.1f} fps), "
             f"{composites} composites"
         )
-        if self.osc is not None:
-            self.info(self.osc.counts.summary())
+        for line in self.summaries():
+            self.info(line)
+        if self.latencies_s:
+            self.info(self.latency_report())
         if self.adaptive.frames_at:
             self.info(self.adaptive.report())
         if self.options.screenshot is not None and self.screenshot is not None:
@@ -425,6 +499,8 @@ class Show:
             self.watcher.close()
         if self.osc is not None:
             self.osc.close()
+        if self.web is not None:
+            self.web.close()
         sources = {id(d.source): d.source for d in self.decks if d.source is not None}
         for source in sources.values():
             source.close()

@@ -10,6 +10,9 @@
     osc_port = 9000              # listen for OSC on this UDP port (default: no OSC)
     osc_host = "0.0.0.0"         # on this address (default: every interface)
     osc_reply_port = 9001        # /status replies go to this port (default: the sender's)
+    web_port = 8080              # serve the web remote on this TCP port (default: none)
+    web_host = "127.0.0.1"       # on this address (default: this machine only)
+    web_token = "..."            # its token (default: a new one each start, in the log)
     rack_duration = 1.5          # seconds of an OSC /focus/pick rack
     fade = 1.0                   # seconds of an OSC /show/source cross-fade
     log = "show.log"             # rotating log file, relative to this file
@@ -89,6 +92,7 @@ from realtime.tomlfile import KeyLines, Table, TomlError, read_toml, toml_error,
 
 SECTIONS = ("show", "lens", "source", "cue")  # top-level tables of a show config
 DEFAULT_OSC_HOST = "0.0.0.0"  # OSC listens on every interface unless told otherwise
+DEFAULT_WEB_HOST = "127.0.0.1"  # the web remote listens on this machine only unless told
 STATUS_INTERVAL_S = 60.0  # a status line goes to the log this often
 DEFAULT_PLAYLIST: tuple[Cue, ...] = (Rack("near"), Hold(2.0), Rack("far"), Hold(2.0))
 CUE_ACTIONS = ("rack", "pick", "hold", "autofocus", "f_number", "source")  # one per cue
@@ -116,6 +120,9 @@ class ShowSettings:
     osc_host: str = DEFAULT_OSC_HOST  # address OSC listens on
     osc_port: int | None = None  # UDP port; None: no OSC; 0: any free port
     osc_reply_port: int | None = None  # /status replies go here; None: to the sender's port
+    web_host: str = DEFAULT_WEB_HOST  # address the web remote listens on
+    web_port: int | None = None  # TCP port of the web remote; None: none; 0: any free port
+    web_token: str | None = None  # the web remote's token; None: a new one each start
     rack_duration_s: float = DEFAULT_PICK_RACK_S  # rack of /focus/pick
     fade_s: float = DEFAULT_FADE_S  # cross-fade of /show/source
     log: Path | None = None  # rotating log file
@@ -204,6 +211,9 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
         "osc_host": "osc_host",
         "osc_port": "osc_port",
         "osc_reply_port": "osc_reply_port",
+        "web_host": "web_host",
+        "web_port": "web_port",
+        "web_token": "web_token",
         "rack_duration": "rack_duration_s",
         "fade": "fade_s",
         "log": "log",
@@ -233,6 +243,17 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
         values["osc_port"] = table.integer("osc_port", bounds=(0, PORT_RANGE[1]))
     if table.has("osc_reply_port"):
         values["osc_reply_port"] = table.integer("osc_reply_port", bounds=PORT_RANGE)
+    if table.has("web_host"):
+        values["web_host"] = table.string("web_host")
+    if table.has("web_port"):
+        values["web_port"] = table.integer("web_port", bounds=(0, PORT_RANGE[1]))
+    if table.has("web_token"):
+        from realtime.show.web import check_token
+
+        try:
+            values["web_token"] = check_token(table.string("web_token"), "the token")
+        except InputError as e:
+            table.fail("web_token", str(e))
     for key in ("rack_duration", "fade"):
         if table.has(key):
             values[fields[key]] = table.number(key, minimum=0.0)

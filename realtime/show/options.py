@@ -1,6 +1,6 @@
 """`rackfocus show`'s command line, checked into one frozen `ShowOptions`.
 
-    rackfocus show --config show.toml [--windowed] [--osc-port N] [--log FILE]
+    rackfocus show --config show.toml [--windowed] [--osc-port N] [--web PORT] [--log FILE]
     rackfocus show --rgb PATH --depth PATH [depth and lens options] [--windowed] ...
 
 Every option is checked here, before any file is read or window opened; a
@@ -30,9 +30,10 @@ COMMAND_LINE_SOURCE = "main"  # the name of the source --rgb and --depth describ
 
 EPILOG = """\
 A fullscreen installation that racks focus by itself (a looping playlist from
---config), obeys OSC show control (--osc-port), reloads its config when the file
-changes, logs to --log (rotating) and notifies systemd's watchdog. See
-examples/show.toml and examples/rackfocus-show.service, and the README's OSC table."""
+--config), obeys OSC show control (--osc-port) and a phone's browser (--web),
+reloads its config when the file changes, logs to --log (rotating) and notifies
+systemd's watchdog. See examples/show.toml and examples/rackfocus-show.service,
+and the README's OSC table and web remote."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
     add("--osc-port", type=int, metavar="N", help="listen for OSC on UDP port N (0: any)")
     add("--osc-host", metavar="ADDR", help="listen on this address (default 0.0.0.0)")
     add("--osc-reply-port", type=int, metavar="N", help="send /status replies to port N")
+    add("--web", type=int, metavar="PORT", help="serve the web remote on TCP PORT (0: any)")
+    add("--web-host", metavar="ADDR", help="its address (default 127.0.0.1; phones: 0.0.0.0)")
+    add(
+        "--web-token",
+        metavar="TOKEN",
+        help="the web remote's token (default: a new one each start, printed with the URL)",
+    )
     add("--rack-duration", type=float, metavar="S", help="seconds of an OSC /focus/pick rack")
     add("--fps", metavar="F", help="input frames per second of --rgb/--depth sequences")
     add("--log", metavar="FILE", help="also log to FILE (rotating)")
@@ -139,10 +147,18 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _port(value: int | None, option: str, low: int) -> int | None:
+def _port(value: int | None, option: str, low: int, kind: str = "UDP") -> int | None:
     if value is not None and not low <= value <= PORT_RANGE[1]:
-        raise InputError(f"{option} {value}: must be a UDP port, {low}..{PORT_RANGE[1]}")
+        raise InputError(f"{option} {value}: must be a {kind} port, {low}..{PORT_RANGE[1]}")
     return value
+
+
+def _token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from realtime.show.web import check_token
+
+    return check_token(value)
 
 
 def _positive(value: float | None, option: str, zero: bool = False) -> float | None:
@@ -190,6 +206,9 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         ("osc_port", _port(args.osc_port, "--osc-port", 0)),
         ("osc_host", args.osc_host),
         ("osc_reply_port", _port(args.osc_reply_port, "--osc-reply-port", PORT_RANGE[0])),
+        ("web_port", _port(args.web, "--web", 0, "TCP")),
+        ("web_host", args.web_host),
+        ("web_token", _token(args.web_token)),
         ("rack_duration_s", _positive(args.rack_duration, "--rack-duration", zero=True)),
         ("log", Path(args.log) if args.log else None),
     ):

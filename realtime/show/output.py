@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from realtime.preview.display import Display
     from realtime.preview.window import Window
     from realtime.show.inputs import ShowSource
+    from realtime.show.thumbnail import Thumbnailer
 
 TITLE = "rackfocus show"
 
@@ -131,6 +132,7 @@ class ShowOutput:
             self.decks = (Deck(Compositor(self.ctx)), Deck(Compositor(self.ctx)))
             self.display: Display = Display(self.ctx, display_defines(max_coc_px))
             self.mix: moderngl.Framebuffer | None = None
+            self.thumbnailer: Thumbnailer | None = None  # made when a thumbnail is asked for
             self._mix_target(self.window.framebuffer_size)
         except BaseException:
             self.window.destroy()
@@ -210,6 +212,15 @@ class ShowOutput:
         w, h = self.window.framebuffer_size
         data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3)
         return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+
+    def read_thumbnail(self, image: tuple[int, int], width_px: int) -> np.ndarray:
+        """The picture on the back buffer (an `image`-sized frame, letterboxed), at most
+        `width_px` wide, HxWx3 uint8 top row first (read before swapping)."""
+        if self.thumbnailer is None:
+            from realtime.show.thumbnail import Thumbnailer
+
+            self.thumbnailer = Thumbnailer(self.ctx, self.window.glfw.get_proc_address)
+        return self.thumbnailer.read(self.window.framebuffer_size, image, width_px)
 
     def swap(self) -> None:
         self.window.swap()

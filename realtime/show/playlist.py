@@ -384,6 +384,12 @@ class Director:
         if target is not None:
             self.rack_to(target, self.program.rack_duration_s, t)
 
+    def subject(self, which: str, t: float, depth_m: np.ndarray | None) -> None:
+        """Manual: rack to the nearest subject ("near") or the background ("far")."""
+        target = self._target(Rack(which), depth_m)
+        if target is not None:
+            self.rack_to(target, self.program.rack_duration_s, t)
+
     def set_f_number(self, f_number: float, t: float) -> None:
         """Manual: leave the playlist and set the f-number at once (a rack keeps going)."""
         self.pause(t)

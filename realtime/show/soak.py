@@ -33,6 +33,7 @@ WARMUP_MIN = 100  # ... but at least this many (at most half the frames)
 SOAK_RSS_TOLERANCE = 0.05  # resident memory may grow this fraction after the warm-up
 PERCENTILES = (50.0, 90.0, 99.0, 100.0)  # frame-time percentiles reported
 FPS_WINDOW_S = 1.0  # the frame rate is counted over this much recent time
+RECENT_KEPT = 100_000  # frame times kept between two status lines, at most
 GL_NAME_GAP = 4096  # a GL name scan stops after this many free names in a row
 GL_KINDS = (  # (what, the glIs* function that recognises one)
     ("textures", "glIsTexture"),
@@ -104,10 +105,13 @@ class FrameClock:
     swaps: deque[float] = field(default_factory=lambda: deque(maxlen=1024))  # wall s
     times_s: np.ndarray | None = None  # room for the frame times to keep (loop start -> swap)
     kept: int = 0  # how many are kept
+    recent_s: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_KEPT))  # since
+    # the last status line: frame times (loop start -> swap), seconds
 
     def presented(self, now: float, frame_start: float) -> None:
         self.frames += 1
         self.swaps.append(now)
+        self.recent_s.append(now - frame_start)
         if self.times_s is not None and self.kept < len(self.times_s):
             self.times_s[self.kept] = now - frame_start
             self.kept += 1
@@ -115,6 +119,15 @@ class FrameClock:
     def frame_times(self) -> list[float]:
         """The frame times kept, seconds."""
         return [] if self.times_s is None else self.times_s[: self.kept].tolist()
+
+    def take_recent(self) -> str:
+        """Frame-time percentiles since the last call (for the status line); starts anew."""
+        ms = [1000.0 * t for t in self.recent_s]
+        self.recent_s.clear()
+        return (
+            f"frame time p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+            f"max {percentile(ms, 100):.1f} ms over {len(ms)} frames"
+        )
 
     def fps(self, now: float) -> float:
         """Frames per second over the last FPS_WINDOW_S; 0 with fewer than two frames."""
