@@ -162,7 +162,7 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
     from realtime.outputs import DEFAULT_FPS, is_video, open_output
     from realtime.outputs.video import DEFAULT_QUALITY, VIDEO_CODECS
     from realtime.sources.frames import is_pattern
-    from realtime.sources.options import inputs_from_args, open_inputs
+    from realtime.sources.options import PhotoClip, inputs_from_args, open_inputs
 
     # Every option is checked before any file is read.
     rack_m = parse_rack(args.rack) if args.rack is not None else None
@@ -216,7 +216,7 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
         quality = quality if quality is not None else cues.output.quality
     else:
         if inputs.source is None:
-            require_inputs(args)
+            require_inputs(args, photo_depth=True)
         if inputs.source is not None and inputs.source.live:
             raise InputError(
                 f"--source {inputs.source.text}: render reads clips; record the camera "
@@ -238,6 +238,8 @@ def open_clip(args: argparse.Namespace) -> Iterator[ClipPlan]:
         codec = codec if codec is not None else _cue_codec(cues, output)
 
     source, rate = open_inputs(inputs, size, fps, args.loop)
+    if isinstance(source, PhotoClip) and cues is None:  # lens defaults from the photo's EXIF
+        lens = lens_from_args(args, lens.focus_m, photo=source.lens)
     try:
         fps = fps if fps is not None else rate if rate is not None else DEFAULT_FPS
         if duration is not None:

@@ -404,3 +404,18 @@ def test_heic_without_the_photos_extra_is_one_line(
     code = main(["render", "--rgb", str(IPHONE), "--focus", "0.35", "-o", str(tmp_path / "o.png")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "rackfocus[photos]" in err
+
+
+def test_a_rack_over_a_phone_photo_renders_from_its_own_depth(tmp_path: Path) -> None:
+    """`render --rgb photo.heic --rack A:B` (no --depth): the clip path reads the photo's
+    depth and lens too; frames differ as the focus racks from the pug to the wall."""
+    import imageio.v3 as iio
+
+    from realtime.cli import main
+
+    out = tmp_path / "rack_%02d.png"
+    args = ["render", "--rgb", str(IPHONE), "--rack", "0.3:0.6", "--duration", "0.375"]
+    assert main([*args, "--fps", "8", "--size", "252x189", "-o", str(out)]) == 0
+    frames = [iio.imread(tmp_path / f"rack_{k:02d}.png").astype(int) for k in range(3)]
+    assert all(f.shape == (189, 252, 3) for f in frames)
+    assert np.abs(frames[0] - frames[2]).max() > 30  # the focus moved

@@ -21,7 +21,9 @@ from realtime.sources.depth import (
     UPSAMPLE_MODES,
     DepthConvention,
     depth_for_color,
+    is_smaller_picture,
     load_depth,
+    resample_depth,
 )
 from realtime.sources.images import PathLike, load_color
 
@@ -174,6 +176,14 @@ def open_inputs(
     from realtime.sources.video import ColorVideo
 
     if inputs.source is None:
+        if inputs.rgb is not None and inputs.depth is None:  # a photo that carries its depth
+            if inputs.convention.kind != "metric":
+                raise InputError(
+                    "the depth-convention options apply to --depth; a photo's own "
+                    "depth states its convention"
+                )
+            photo, depth = load_photo(inputs.rgb, inputs.resize_depth, inputs.depth_upsample)
+            return PhotoClip(photo, depth, size), None
         if inputs.rgb is None or inputs.depth is None:
             raise InputError("--rgb and --depth (or --source) are required")
         frames = open_frames(
@@ -274,8 +284,48 @@ def load_photo(
     return photo, depth
 
 
+class PhotoClip:
+    """A photo that carries its depth as a clip of one still frame (a rack over a phone
+    photo), at `size` (width, height) when given: the colour resampled, a smaller depth
+    kept for the GPU's guided upsampling."""
+
+    frame_count: int | None = None  # a still: every index shows the same frame
+
+    def __init__(
+        self, photo: PhotoDepth, depth: np.ndarray, size: tuple[int, int] | None = None
+    ) -> None:
+        from realtime.sources.frames import ASPECT_TOLERANCE, resize_color
+
+        self.lens = photo.lens  # what the EXIF says of the lens, for the render's defaults
+        self.own = (photo.color, depth)
+        height, width = photo.color.shape[:2]
+        if size is None or size == (width, height):
+            self.frame = self.own
+            return
+        out_w, out_h = size
+        if abs((out_w / out_h) / (width / height) - 1.0) > ASPECT_TOLERANCE:
+            raise InputError(
+                f"output size {out_w}x{out_h} does not have the photo's aspect ratio "
+                f"({width}x{height})"
+            )
+        if not is_smaller_picture((depth.shape[1], depth.shape[0]), size):
+            depth = resample_depth(depth, out_h, out_w)
+        self.frame = (resize_color(photo.color, out_w, out_h), depth)
+
+    def input_index(self, k: int) -> int:
+        return 0
+
+    def read(self, k: int, resize: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The frame at the output size (with resize=False, at the photo's own)."""
+        return self.frame if resize else self.own
+
+    def close(self) -> None:
+        """Nothing to release: the photo is in memory."""
+
+
 __all__ = [
     "Inputs",
+    "PhotoClip",
     "add_input_arguments",
     "convention_from_args",
     "inputs_from_args",
