@@ -17,7 +17,7 @@ import textwrap
 from collections.abc import Callable
 
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
-HELP_COLUMNS = "92"  # argparse wraps its help to the terminal's width: fix it
+HELP_COLUMNS = "80"  # argparse wraps its help to the terminal's width: fix it
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
