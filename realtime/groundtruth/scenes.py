@@ -272,10 +272,57 @@ def fence() -> Scene:
     return Scene("fence", lens, (*posts, rail, backdrop(6.0, lens, wall), *lights))
 
 
+def near_blur() -> Scene:
+    """A near ball and rod (0.5-0.8 m) blurred 30-60 px across a sharp textured card at
+    2.5 m, a wall of lights at 7 m behind: mid-size foreground blur over the subject.
+
+    50 mm f/1.8, focus 2.5 m: CoC at the rod's near end (0.5 m) = 60 px, at the ball's
+    centre (0.65 m) 44 px, at its far end (0.8 m) 32 px; the wall 12 px.
+    """
+    lens = Lens(focal_length_mm=50.0, f_number=1.8, focus_m=2.5)
+    subject = Material(TEXTURE_NOISE, (0.75, 0.6, 0.45), (0.15, 0.2, 0.3), 0.03)
+    rod = Material(TEXTURE_STRIPES, (0.85, 0.3, 0.15), (0.95, 0.85, 0.6), 0.02)
+    ball = Material(TEXTURE_CHECKER, (0.2, 0.45, 0.8), (0.9, 0.9, 0.85), 0.02)
+    wall = Material(TEXTURE_NOISE, (0.05, 0.05, 0.07), (0.2, 0.18, 0.22), 0.4)
+    lights = _light_field(lens, 6.9, 24, (-2.2, 2.2), (-1.2, 1.2), 180.0, seed=11)
+    rod_quad = Quad((-0.02, 0.0, 0.65), (0.0, 0.2, 0.0), (-0.015, 0.0, 0.15), rod)
+    return Scene(
+        "near_blur",
+        lens,
+        (
+            rod_quad,
+            Sphere((0.09, -0.04, 0.65), 0.045, ball),
+            card((0.0, 0.0, 2.5), 1.3, 0.8, subject),
+            backdrop(7.0, lens, wall),
+            *lights,
+        ),
+    )
+
+
+def long_portrait() -> Scene:
+    """A long-lens portrait: a textured ball (a head's curvature) sharp at 1.8 m before
+    lights at 40 m and a wall at 50 m, blurred past 150 px.
+
+    135 mm f/1.8, focus 1.8 m: CoC at the lights = 161.6 * (1 - 1.8/40) = 154 px, at
+    the wall 156 px; the ball's rim (1.88 m) 7 px: slight focus across the subject.
+    """
+    lens = Lens(focal_length_mm=135.0, f_number=1.8, focus_m=1.8)
+    skin = Material(TEXTURE_NOISE, (0.8, 0.58, 0.45), (0.45, 0.28, 0.2), 0.01)
+    wall = Material(TEXTURE_NOISE, (0.06, 0.07, 0.05), (0.22, 0.25, 0.16), 3.0)
+    lights = _light_field(lens, 40.0, 18, (-5.0, 5.0), (-2.5, 3.0), 400.0, seed=13)
+    return Scene(
+        "long_portrait",
+        lens,
+        (Sphere((0.0, -0.01, 1.88), 0.08, skin), backdrop(50.0, lens, wall), *lights),
+    )
+
+
 SCENES: dict[str, Callable[[], Scene]] = {
     "portrait": portrait,
     "foreground": foreground,
     "floor": floor,
     "demo": demo,
     "fence": fence,
+    "near_blur": near_blur,
+    "long_portrait": long_portrait,
 }
