@@ -31,6 +31,7 @@ COMMAND_LINE_SOURCE = "main"  # the name of the source --rgb and --depth describ
 EPILOG = """\
 A fullscreen installation that racks focus by itself (a looping playlist from
 --config), obeys OSC show control (--osc-port) and a phone's browser (--web),
+sends its picture on as NDI (--ndi) or a network stream (--stream),
 reloads its config when the file changes, logs to --log (rotating) and notifies
 systemd's watchdog. See examples/show.toml and examples/rackfocus-show.service,
 and the README's OSC table and web remote."""
@@ -130,6 +131,12 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help="the web remote's token (default: a new one each start, printed with the URL)",
     )
+    add("--ndi", metavar="NAME", help="send every presented frame as the NDI source NAME")
+    add(
+        "--stream",
+        metavar="URL",
+        help="and as low-latency H.264 MPEG-TS to udp://HOST:PORT or srt://HOST:PORT",
+    )
     add("--rack-duration", type=float, metavar="S", help="seconds of an OSC /focus/pick rack")
     add("--fps", metavar="F", help="input frames per second of --rgb/--depth sequences")
     add("--log", metavar="FILE", help="also log to FILE (rotating)")
@@ -159,6 +166,22 @@ def _token(value: str | None) -> str | None:
     from realtime.show.web import check_token
 
     return check_token(value)
+
+
+def _ndi(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from realtime.outputs.ndi import check_ndi_name
+
+    return check_ndi_name(value)
+
+
+def _stream(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from realtime.outputs.stream import check_stream_url
+
+    return check_stream_url(value)
 
 
 def _positive(value: float | None, option: str, zero: bool = False) -> float | None:
@@ -209,6 +232,8 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         ("web_port", _port(args.web, "--web", 0, "TCP")),
         ("web_host", args.web_host),
         ("web_token", _token(args.web_token)),
+        ("ndi", _ndi(args.ndi)),
+        ("stream", _stream(args.stream)),
         ("rack_duration_s", _positive(args.rack_duration, "--rack-duration", zero=True)),
         ("log", Path(args.log) if args.log else None),
     ):
