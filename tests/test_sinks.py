@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,6 +64,7 @@ NAMESPACE_TIMEOUT_S = 120
 READ_TIMEOUT_S = 30
 LUMA_709 = (0.2126, 0.7152, 0.0722)  # Rec. 709 luma weights
 STALL_P99_MS = 250.0  # a status window's p99 frame time above this is a stall
+PREVIEW_FRAMES = 3000  # scripted, uncapped: a few seconds, enough for ffmpeg to probe the stream
 
 
 @pytest.fixture(scope="module")
@@ -372,3 +374,37 @@ def test_an_srt_listener_nobody_calls_drops_frames_and_never_slows_the_show(
         f"{later['frames_sent']} sent, {later['frames_dropped']} dropped"
     )
     assert len(stats) >= 2 and all(f >= 10 and p99 < STALL_P99_MS for _, p99, f in stats)
+
+
+def test_the_preview_streams_what_it_presents_too(
+    display: str, scenes: Scenes, compositor, tmp_path: Path
+) -> None:
+    """--stream on the preview: every frame it presents goes out (sent or dropped)."""
+    url = f"udp://127.0.0.1:{free_port()}"
+    got: dict[str, Any] = {}
+
+    def read() -> None:
+        got["frames"], got["errors"] = read_stream(url, (160, 120), 5)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.5)  # listening before the first (key) frame goes out
+    args = [*scenes.args, "--focus", str(LENS.focus_m), "--f-number", str(LENS.f_number)]
+    result = subprocess.run(
+        [sys.executable, "-m", "realtime", "preview", *args, "--frames", str(PREVIEW_FRAMES)]
+        + ["--fixed-dt", "0.05", "--stats", "--stream", url],
+        capture_output=True,
+        text=True,
+        env=env_for(display),
+        cwd=ROOT,
+        timeout=60,
+    )
+    reader.join(READ_TIMEOUT_S)
+    assert result.returncode == 0, result.stderr
+    m = re.search(r"stream udp://[\d.:]+: (\d+) frames sent, (\d+) dropped", result.stdout)
+    assert m is not None and int(m.group(1)) + int(m.group(2)) == PREVIEW_FRAMES, result.stdout
+    expected = encode(compositor.render(*scenes.a, LENS))
+    assert len(got["frames"]) == 5, got["errors"]
+    psnrs, rgb = quality(got["frames"][-1:], expected)
+    print(f"\npreview stream: PSNR luma {db(psnrs)}, RGB {db(rgb)}; {m.group(0)}")
+    assert min(psnrs) >= STREAM_PSNR_DB

@@ -13,7 +13,7 @@ Each turn of the loop, at show time t (wall clock, or frame * --fixed-dt):
     decks                the source the Director wants goes on the idle deck (a cross-fade)
     draw, present        the composite(s), mixed during a fade; a thumbnail for the web
                          remote (a few a second, while a client is connected); the
-                         read-back for NDI and the stream (realtime.show.sinks); swap;
+                         read-back for NDI and the stream (realtime.outputs.sinks); swap;
                          the frame to the sinks' queues; watchdog ping; the web
                          remote's state
 
@@ -37,6 +37,7 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.focus import AutoTarget, resolve_target
+from realtime.outputs.sinks import Sinks
 from realtime.preview.controls import min_focus_m
 from realtime.preview.scaling import AdaptiveScale
 from realtime.show.commands import Command, CommandQueue, Counters, Limits, Status, total
@@ -48,7 +49,6 @@ from realtime.show.osc import OscControl
 from realtime.show.output import Deck, ShowOutput
 from realtime.show.playlist import Director, Program, describe
 from realtime.show.service import ConfigWatcher, Watchdog, close_log, open_log
-from realtime.show.sinks import Sinks
 from realtime.show.soak import (
     FrameClock,
     Sample,
@@ -118,7 +118,7 @@ class Show:
         try:
             s = self.settings
             nominal_fps = 1.0 / self.fixed_dt if self.fixed_dt else s.max_fps or DEFAULT_MAX_FPS
-            self.sinks = Sinks.open(s, nominal_fps, self.info)
+            self.sinks = Sinks.open(s.ndi, s.stream, nominal_fps, self.info)
             if s.osc_port is not None:
                 self.osc = OscControl(self.commands, reply_port=s.osc_reply_port)
                 host, port = self.osc.start(s.osc_host, s.osc_port)
@@ -356,7 +356,7 @@ class Show:
                 if self.web is not None and self.web.wants_thumbnail(start):
                     self.thumbnail(start)
                 if self.sinks:
-                    self.sinks.capture(self.output)
+                    self.sinks.capture(self.output.ctx, self.output.window.framebuffer_size)
                 self.output.swap()
                 if self.sinks:
                     self.sinks.hand_over(frame)

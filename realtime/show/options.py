@@ -19,7 +19,14 @@ from pathlib import Path
 from realtime.errors import InputError
 from realtime.focus import FAR_FOCUS_M
 from realtime.lens import Lens
-from realtime.options import add_lens_arguments, lens_from_args, parse_fps, parse_size
+from realtime.options import (
+    add_lens_arguments,
+    add_sink_arguments,
+    lens_from_args,
+    parse_fps,
+    parse_size,
+    sinks_from_args,
+)
 from realtime.show.config import DEFAULT_PLAYLIST, PORT_RANGE, ShowConfig, ShowSettings, SourceSpec
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import input_kind
@@ -131,12 +138,7 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help="the web remote's token (default: a new one each start, printed with the URL)",
     )
-    add("--ndi", metavar="NAME", help="send every presented frame as the NDI source NAME")
-    add(
-        "--stream",
-        metavar="URL",
-        help="and as low-latency H.264 MPEG-TS to udp://HOST:PORT or srt://HOST:PORT",
-    )
+    add_sink_arguments(group)
     add("--rack-duration", type=float, metavar="S", help="seconds of an OSC /focus/pick rack")
     add("--fps", metavar="F", help="input frames per second of --rgb/--depth sequences")
     add("--log", metavar="FILE", help="also log to FILE (rotating)")
@@ -166,22 +168,6 @@ def _token(value: str | None) -> str | None:
     from realtime.show.web import check_token
 
     return check_token(value)
-
-
-def _ndi(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from realtime.outputs.ndi import check_ndi_name
-
-    return check_ndi_name(value)
-
-
-def _stream(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from realtime.outputs.stream import check_stream_url
-
-    return check_stream_url(value)
 
 
 def _positive(value: float | None, option: str, zero: bool = False) -> float | None:
@@ -214,6 +200,7 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
     for option, path in (("--screenshot", screenshot), ("--log", args.log)):
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise InputError(f"{option} {path}: folder does not exist")
+    ndi, stream = sinks_from_args(args)
     overrides: dict[str, object] = {}
     if args.windowed:
         overrides["windowed"] = True
@@ -232,8 +219,8 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         ("web_port", _port(args.web, "--web", 0, "TCP")),
         ("web_host", args.web_host),
         ("web_token", _token(args.web_token)),
-        ("ndi", _ndi(args.ndi)),
-        ("stream", _stream(args.stream)),
+        ("ndi", ndi),
+        ("stream", stream),
         ("rack_duration_s", _positive(args.rack_duration, "--rack-duration", zero=True)),
         ("log", Path(args.log) if args.log else None),
     ):

@@ -1,4 +1,5 @@
-"""The show's frames going out to other programs: NDI and a network stream, beside the window.
+"""Frames going out to other programs (NDI, a network stream), beside the window: the show's
+and the preview's.
 
 Every presented frame is read back once for all sinks and handed to each
 sink's queue (realtime.outputs.sink), whose own thread converts, encodes and
@@ -18,18 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from realtime.outputs.sink import FrameSink, OutFrame
-from realtime.show.config import ShowSettings
 
 if TYPE_CHECKING:
     import moderngl
-
-    from realtime.show.output import ShowOutput
 
 CHANNELS = 4  # RGBX: rows of 4-byte pixels, what NDI and ffmpeg take without conversion
 
 
 class Sinks:
-    """The show's sinks (NDI, stream) and the pixel buffer they are read back through."""
+    """A window's sinks (NDI, stream) and the pixel buffer they are read back through."""
 
     def __init__(self, sinks: list[FrameSink]) -> None:
         self.sinks = sinks
@@ -37,21 +35,24 @@ class Sinks:
         self.size: tuple[int, int] | None = None  # of the frame in `buffer`
 
     @classmethod
-    def open(cls, settings: ShowSettings, fps: float, log: Callable[[str], None]) -> Sinks:
-        """The sinks the settings ask for, started; InputError (one line) when NDI or
-        ffmpeg is missing, before the show opens its window."""
+    def open(
+        cls, ndi: str | None, stream: str | None, fps: float, log: Callable[[str], None]
+    ) -> Sinks:
+        """The sinks asked for (an NDI source name, a stream URL), started, frames nominally
+        at `fps`; InputError (one line) when NDI or ffmpeg is missing: call it before the
+        window opens."""
         sinks: list[FrameSink] = []
         try:
-            if settings.ndi is not None:
+            if ndi is not None:
                 from realtime.outputs.ndi import NdiSink
 
-                sinks.append(NdiSink(settings.ndi, fps, log))
-                log(f"NDI: sending as '{settings.ndi}'")
-            if settings.stream is not None:
+                sinks.append(NdiSink(ndi, fps, log))
+                log(f"NDI: sending as '{ndi}'")
+            if stream is not None:
                 from realtime.outputs.stream import StreamSink
 
-                sinks.append(StreamSink(settings.stream, fps, log))
-                log(f"stream: H.264 MPEG-TS to {settings.stream}")
+                sinks.append(StreamSink(stream, fps, log))
+                log(f"stream: H.264 MPEG-TS to {stream}")
         except BaseException:
             for sink in sinks:
                 sink.close()
@@ -63,10 +64,9 @@ class Sinks:
     def __bool__(self) -> bool:
         return bool(self.sinks)
 
-    def capture(self, output: ShowOutput) -> None:
-        """Start reading the back buffer (before the swap)."""
-        ctx = output.ctx
-        w, h = output.window.framebuffer_size
+    def capture(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+        """Start reading the window's back buffer, `size` (w, h), before the swap."""
+        w, h = size
         if self.buffer is None or self.size != (w, h):
             if self.buffer is not None:
                 self.buffer.release()
