@@ -53,7 +53,7 @@ from realtime.errors import InputError
 from realtime.lens import Lens
 from realtime.outputs.ndi import check_ndi_name
 from realtime.outputs.sink import QUEUE_FRAMES, FrameSink, OutFrame
-from realtime.outputs.stream import check_stream_url, output_url
+from realtime.outputs.stream import RETRY_S, StreamSink, check_stream_url, output_url
 from realtime.show.config import load_config
 
 NDI_NAME = "rackfocus test"
@@ -184,6 +184,27 @@ def test_a_slow_sender_drops_the_oldest_frames_and_never_holds_up_the_caller() -
     assert sink.counts.dropped >= 50 - 1 - QUEUE_FRAMES
     assert sink.got[-1] == 49  # the newest frame is never the one dropped
     assert sink.got == sorted(sink.got)
+
+
+def test_a_stream_whose_ffmpeg_stops_says_so_once_and_starts_it_again() -> None:
+    """ffmpeg cannot send to this address and exits: one log line, frames counted as
+    dropped, ffmpeg started again after RETRY_S; nothing raises into the caller."""
+    lines: list[str] = []
+    sink = StreamSink("udp://256.0.0.1:5000", 30.0, lines.append)
+    sink.start()
+    pixels = np.zeros((16, 16, 4), np.uint8)
+    offered = 0
+    end = time.monotonic() + RETRY_S + 1.5
+    while time.monotonic() < end:
+        sink.offer(OutFrame(pixels, time.time(), offered))
+        offered += 1
+        time.sleep(0.01)
+    sink.close()
+    assert sink.counts.sent + sink.counts.dropped == offered
+    assert sink.counts.dropped > offered // 2
+    assert len(lines) == 1 and lines[0].startswith("stream udp://256.0.0.1:5000: ffmpeg stopped")
+    assert f"starting it again in {RETRY_S:g} s" in lines[0]
+    assert sink.proc is None
 
 
 def test_ndi_and_stream_options_and_config_keys_are_checked(scenes: Scenes) -> None:

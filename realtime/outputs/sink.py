@@ -5,13 +5,15 @@ once; the sink's own thread takes frames from a queue of QUEUE_FRAMES and sends
 them (NDI: realtime.outputs.ndi; an H.264 network stream: realtime.outputs.stream).
 When the queue is full the oldest frame is dropped and counted: a slow or absent
 receiver costs frames on its own side, never time on the render thread. A sender
-that fails (a stream whose ffmpeg stopped) says so once in the log; the frames
-it could not send are counted as dropped.
+that fails (a stream whose ffmpeg stopped) says so once in the log (again only
+after it sent for RECOVERED_S); the frames it could not send are counted as
+dropped.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import numpy as np
 
 QUEUE_FRAMES = 2  # frames waiting for a sender; beyond it the oldest is dropped
 CLOSE_TIMEOUT_S = 2.0  # longest wait at the end for a sender to send what it holds
+RECOVERED_S = 10.0  # a failure after this long of frames sent again is logged again
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class FrameSink:
         self.frames: deque[OutFrame] = deque()
         self.ready = threading.Condition()
         self.closing = False
-        self.failure: str | None = None  # the last failure logged (logged once until a send)
+        self.failure: str | None = None  # the last failure logged
+        self.sending_since: float | None = None  # monotonic time sends last began to succeed
         self.thread = threading.Thread(target=self._run, name=f"sink {self.label}", daemon=True)
 
     def start(self) -> None:
@@ -85,12 +89,16 @@ class FrameSink:
             except SinkFailed as e:
                 with self.ready:
                     self.counts.dropped += 1
-                if str(e) != self.failure:
+                since = self.sending_since
+                recovered = since is not None and time.monotonic() - since >= RECOVERED_S
+                if str(e) != self.failure or recovered:
                     self.failure = str(e)
                     self.log(f"{self.label}: {e}")
+                self.sending_since = None
                 continue
             self.counts.sent += 1
-            self.failure = None
+            if self.sending_since is None:
+                self.sending_since = time.monotonic()
 
     def send(self, frame: OutFrame) -> None:
         raise NotImplementedError
