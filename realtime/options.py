@@ -195,6 +195,27 @@ def add_farm_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_sink_arguments(group: argparse._ArgumentGroup) -> None:
+    """--ndi and --stream: presented frames out to other programs (realtime.outputs.sinks)."""
+    group.add_argument(
+        "--ndi", metavar="NAME", help="send every presented frame as the NDI source NAME"
+    )
+    group.add_argument(
+        "--stream",
+        metavar="URL",
+        help="and as low-latency H.264 MPEG-TS to udp://HOST:PORT or srt://HOST:PORT",
+    )
+
+
+def sinks_from_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(NDI source name, stream URL) of --ndi and --stream, checked; None where not given."""
+    from realtime.outputs.ndi import check_ndi_name
+    from realtime.outputs.stream import check_stream_url
+
+    ndi = check_ndi_name(args.ndi) if args.ndi is not None else None
+    return ndi, check_stream_url(args.stream) if args.stream is not None else None
+
+
 def add_tiling_arguments(parser: argparse.ArgumentParser) -> None:
     """Tiled rendering of large frames (realtime.tiling)."""
     from realtime.tiling import DEFAULT_MEMORY_SHARE

@@ -23,6 +23,7 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.frameloop import FrameLoop, FrameSource, LiveFrames
+from realtime.outputs.sinks import Sinks
 from realtime.preview.controls import Controls, Playback
 from realtime.preview.hud import HUD_INTERVAL_S, STATS_FRAMES, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
 LIVE_POLL_S = 0.002  # with a camera, an idle window looks for its next frame this often
 MIN_WAIT_S = 1e-3  # the shortest wait for a scripted event or the next input frame
+NOMINAL_FPS = 60.0  # the frame rate NDI and stream receivers are told (the preview draws
+# only when the picture changes)
 
 
 def inverse_depth_range(depth: np.ndarray) -> tuple[float, float]:
@@ -77,14 +80,20 @@ class Preview:
         self.log = log or (lambda text: print(text, flush=True))
         assert controls.depth_m is not None
         self.image_size = (controls.depth_m.shape[1], controls.depth_m.shape[0])
-        self.window = Window(
-            options.window_size or self.image_size,
-            TITLE,
-            vsync=options.vsync,
-            monitor=options.monitor,
-            fullscreen=options.fullscreen,
-            fit_to_screen=options.window_size is None,
-        )
+        nominal_fps = 1.0 / options.fixed_dt if options.fixed_dt else NOMINAL_FPS
+        self.sinks = Sinks.open(options.ndi, options.stream, nominal_fps, self.log)
+        try:
+            self.window = Window(
+                options.window_size or self.image_size,
+                TITLE,
+                vsync=options.vsync,
+                monitor=options.monitor,
+                fullscreen=options.fullscreen,
+                fit_to_screen=options.window_size is None,
+            )
+        except BaseException:
+            self.sinks.close()
+            raise
         try:
             try:
                 self.ctx = moderngl.create_context(require=330)
@@ -94,6 +103,7 @@ class Preview:
             self.loop = FrameLoop(Compositor(self.ctx), source, condition_depth=condition)
             self.display = Display(self.ctx, display_defines(controls.lens.clamp_px))
         except BaseException:
+            self.sinks.close()
             self.window.destroy()
             raise
         self.inverse_depth_range = (0.0, 1.0)
@@ -292,7 +302,11 @@ class Preview:
                     self.draw()
                     if last and opts.screenshot:
                         self.screenshot = self.read_screen()
+                    if self.sinks:
+                        self.sinks.capture(self.ctx, self.window.framebuffer_size)
                     self.window.swap()
+                    if self.sinks:
+                        self.sinks.hand_over(frame)
                     self.dirty = False
                     self.stats.swapped(time.perf_counter(), frame_start)
                     if rendered and (self.scale < 1.0 or self.animating(t) or fresh):
@@ -313,6 +327,7 @@ class Preview:
                 self.screenshot = self.read_screen()
             return self.finish(time.perf_counter() - wall0)
         finally:
+            self.sinks.close()
             self.window.destroy()
 
     def animating(self, t: float) -> bool:
@@ -331,6 +346,7 @@ class Preview:
 
     def finish(self, elapsed_s: float) -> int:
         opts = self.options
+        self.sinks.close()  # what is queued goes out first, and is counted
         if opts.screenshot and self.screenshot is not None:
             from realtime.outputs.images import write_png_codes
 
@@ -352,6 +368,8 @@ class Preview:
                 print(live_report(self.live, self.latency_ms), flush=True)
             if self.options.target_fps > 0:
                 print(self.adaptive.report(), flush=True)
+            for line in self.sinks.summaries():
+                print(line, flush=True)
         return 0
 
 

@@ -18,10 +18,12 @@ from realtime.lens import Lens
 from realtime.options import (
     FOCUS_AT_HELP,
     add_lens_arguments,
+    add_sink_arguments,
     focus_target_from_args,
     lens_from_args,
     parse_fps,
     parse_size,
+    sinks_from_args,
 )
 from realtime.preview.controls import DEFAULT_RACK_S, VIEWS
 from realtime.preview.scaling import DEFAULT_TARGET_FPS
@@ -73,6 +75,8 @@ class PreviewOptions:
     script: tuple[ScriptEvent, ...] = ()  # scripted input events
     print_focus: bool = False  # print the final focus distance (m) at exit
     stats: bool = False  # print frames, frame rate and renderer at exit
+    ndi: str | None = None  # NDI source name the presented frames go out as; None: no NDI
+    stream: str | None = None  # udp:// or srt:// URL of an H.264 MPEG-TS stream; None: none
 
     @property
     def label(self) -> str:
@@ -108,6 +112,7 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
     add("--monitor", type=int, default=0, metavar="N", help="monitor for fullscreen (default 0)")
     add("--window-size", metavar="WxH", help="window size (default: the image's, fit to screen)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
+    add_sink_arguments(group)
     add(
         "--target-fps",
         type=float,
@@ -185,6 +190,7 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         raise InputError("--size applies to --source synthetic:NAME and realsense cameras")
     if args.as_live and (inputs.source is None or inputs.source.live):
         raise InputError("--as-live plays a --source clip (synthetic:, realsense:REC) as a camera")
+    ndi, stream = sinks_from_args(args)
     target = focus_target_from_args(args)
     focus_m = args.focus if target is None else None
     placeholder = focus_m if focus_m is not None else FAR_FOCUS_M  # focus may come later
@@ -213,4 +219,6 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         script=script,
         print_focus=args.print_focus,
         stats=args.stats,
+        ndi=ndi,
+        stream=stream,
     )

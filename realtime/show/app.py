@@ -12,8 +12,10 @@ Each turn of the loop, at show time t (wall clock, or frame * --fixed-dt):
     Director             starts the cues whose time has come, steps the autofocus
     decks                the source the Director wants goes on the idle deck (a cross-fade)
     draw, present        the composite(s), mixed during a fade; a thumbnail for the web
-                         remote (a few a second, while a client is connected); swap;
-                         watchdog ping; the web remote's state
+                         remote (a few a second, while a client is connected); the
+                         read-back for NDI and the stream (realtime.outputs.sinks); swap;
+                         the frame to the sinks' queues; watchdog ping; the web
+                         remote's state
 
 The loop presents a frame every turn (the watchdog must see frames, not just a
 live process), capped at --max-fps (the monitor's refresh, else 60) when vsync
@@ -35,6 +37,7 @@ import numpy as np
 
 from realtime.errors import InputError
 from realtime.focus import AutoTarget, resolve_target
+from realtime.outputs.sinks import Sinks
 from realtime.preview.controls import min_focus_m
 from realtime.preview.scaling import AdaptiveScale
 from realtime.show.commands import Command, CommandQueue, Counters, Limits, Status, total
@@ -111,8 +114,11 @@ class Show:
         self.osc: OscControl | None = None
         self.web: WebRemote | None = None
         self.watcher: ConfigWatcher[ShowConfig] | None = None
+        self.sinks = Sinks([])
         try:
             s = self.settings
+            nominal_fps = 1.0 / self.fixed_dt if self.fixed_dt else s.max_fps or DEFAULT_MAX_FPS
+            self.sinks = Sinks.open(s.ndi, s.stream, nominal_fps, self.info)
             if s.osc_port is not None:
                 self.osc = OscControl(self.commands, reply_port=s.osc_reply_port)
                 host, port = self.osc.start(s.osc_host, s.osc_port)
@@ -138,6 +144,7 @@ class Show:
                 self.osc.close()
             if self.web is not None:
                 self.web.close()
+            self.sinks.close()
             raise
         self.decks = self.output.decks
         self.adaptive = AdaptiveScale(0.0 if self.fixed_dt is not None else s.target_fps)
@@ -237,6 +244,8 @@ class Show:
             c.ignored,
             c.dropped,
             c.refused,
+            self.sinks.sent,
+            self.sinks.dropped,
         )
 
     def web_state(self, now: float) -> dict[str, Any]:
@@ -346,7 +355,11 @@ class Show:
                     self.screenshot = self.output.read_screen()
                 if self.web is not None and self.web.wants_thumbnail(start):
                     self.thumbnail(start)
+                if self.sinks:
+                    self.sinks.capture(self.output.ctx, self.output.window.framebuffer_size)
                 self.output.swap()
+                if self.sinks:
+                    self.sinks.hand_over(frame)
                 now = time.perf_counter()
                 self.presented(now)
                 self.clock.presented(now, start)
@@ -452,13 +465,14 @@ class Show:
         return "; ".join([line, *self.summaries()])
 
     def summaries(self) -> list[str]:
-        """One line a transport: what it received, ignored, dropped (and refused)."""
+        """One line a transport (what it received, ignored, dropped, refused) and a sink
+        (frames sent, dropped)."""
         out = []
         if self.osc is not None:
             out.append(self.osc.counts.summary("osc", "not OSC"))
         if self.web is not None:
             out.append(self.web.summary())
-        return out
+        return out + self.sinks.summaries()
 
     def latency_report(self) -> str:
         ms = [1000.0 * s for s in self.latencies_s]
@@ -475,6 +489,7 @@ class Show:
             f"stopped after {frames} frames in {elapsed_s:.1f} s ({rate:.1f} fps), "
             f"{composites} composites"
         )
+        self.sinks.close()  # what is queued goes out first, and is counted
         for line in self.summaries():
             self.info(line)
         if self.latencies_s:
@@ -504,6 +519,7 @@ class Show:
         sources = {id(d.source): d.source for d in self.decks if d.source is not None}
         for source in sources.values():
             source.close()
+        self.sinks.close()  # its pixel buffer goes before the window's GL context
         self.output.close()
 
 

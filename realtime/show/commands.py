@@ -170,6 +170,8 @@ STATUS_FIELDS = (
     ("ignored", "ignored", "i"),
     ("dropped", "dropped", "i"),
     ("refused", "refused", "i"),
+    ("frames_sent", "frames_sent", "i"),
+    ("frames_dropped", "frames_dropped", "i"),
 )
 
 COMMANDS = (
@@ -344,6 +346,8 @@ class Status:
     ignored: int  # messages ignored (failed a check), every transport
     dropped: int  # commands dropped from a full queue
     refused: int  # web connections refused: a wrong or missing token
+    frames_sent: int = 0  # frames sent on by the sinks (NDI, stream), all together
+    frames_dropped: int = 0  # frames the sinks dropped (a full queue, a failed sender)
 
 
 def status_values(status: Status) -> list[tuple[str, Arg]]:

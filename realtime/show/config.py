@@ -13,6 +13,8 @@
     web_port = 8080              # serve the web remote on this TCP port (default: none)
     web_host = "127.0.0.1"       # on this address (default: this machine only)
     web_token = "..."            # its token (default: a new one each start, in the log)
+    ndi = "rackfocus"            # send every presented frame as this NDI source (default: none)
+    stream = "udp://127.0.0.1:5000"  # and as H.264 MPEG-TS to udp:// or srt:// (default: none)
     rack_duration = 1.5          # seconds of an OSC /focus/pick rack
     fade = 1.0                   # seconds of an OSC /show/source cross-fade
     log = "show.log"             # rotating log file, relative to this file
@@ -123,6 +125,8 @@ class ShowSettings:
     web_host: str = DEFAULT_WEB_HOST  # address the web remote listens on
     web_port: int | None = None  # TCP port of the web remote; None: none; 0: any free port
     web_token: str | None = None  # the web remote's token; None: a new one each start
+    ndi: str | None = None  # NDI source name the presented frames go out as; None: no NDI
+    stream: str | None = None  # udp:// or srt:// URL of an H.264 MPEG-TS stream; None: none
     rack_duration_s: float = DEFAULT_PICK_RACK_S  # rack of /focus/pick
     fade_s: float = DEFAULT_FADE_S  # cross-fade of /show/source
     log: Path | None = None  # rotating log file
@@ -214,6 +218,8 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
         "web_host": "web_host",
         "web_port": "web_port",
         "web_token": "web_token",
+        "ndi": "ndi",
+        "stream": "stream",
         "rack_duration": "rack_duration_s",
         "fade": "fade_s",
         "log": "log",
@@ -254,6 +260,20 @@ def _load_settings(table: Table, base: Path) -> ShowSettings:
             values["web_token"] = check_token(table.string("web_token"), "the token")
         except InputError as e:
             table.fail("web_token", str(e))
+    if table.has("ndi"):
+        from realtime.outputs.ndi import check_ndi_name
+
+        try:
+            values["ndi"] = check_ndi_name(table.string("ndi"), "the name")
+        except InputError as e:
+            table.fail("ndi", str(e))
+    if table.has("stream"):
+        from realtime.outputs.stream import check_stream_url
+
+        try:
+            values["stream"] = check_stream_url(table.string("stream"), "the URL")
+        except InputError as e:
+            table.fail("stream", str(e))
     for key in ("rack_duration", "fade"):
         if table.has(key):
             values[fields[key]] = table.number(key, minimum=0.0)

@@ -19,7 +19,14 @@ from pathlib import Path
 from realtime.errors import InputError
 from realtime.focus import FAR_FOCUS_M
 from realtime.lens import Lens
-from realtime.options import add_lens_arguments, lens_from_args, parse_fps, parse_size
+from realtime.options import (
+    add_lens_arguments,
+    add_sink_arguments,
+    lens_from_args,
+    parse_fps,
+    parse_size,
+    sinks_from_args,
+)
 from realtime.show.config import DEFAULT_PLAYLIST, PORT_RANGE, ShowConfig, ShowSettings, SourceSpec
 from realtime.sources.depth import DepthConvention
 from realtime.sources.frames import input_kind
@@ -31,6 +38,7 @@ COMMAND_LINE_SOURCE = "main"  # the name of the source --rgb and --depth describ
 EPILOG = """\
 A fullscreen installation that racks focus by itself (a looping playlist from
 --config), obeys OSC show control (--osc-port) and a phone's browser (--web),
+sends its picture on as NDI (--ndi) or a network stream (--stream),
 reloads its config when the file changes, logs to --log (rotating) and notifies
 systemd's watchdog. See examples/show.toml and examples/rackfocus-show.service,
 and the README's OSC table and web remote."""
@@ -130,6 +138,7 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help="the web remote's token (default: a new one each start, printed with the URL)",
     )
+    add_sink_arguments(group)
     add("--rack-duration", type=float, metavar="S", help="seconds of an OSC /focus/pick rack")
     add("--fps", metavar="F", help="input frames per second of --rgb/--depth sequences")
     add("--log", metavar="FILE", help="also log to FILE (rotating)")
@@ -191,6 +200,7 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
     for option, path in (("--screenshot", screenshot), ("--log", args.log)):
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise InputError(f"{option} {path}: folder does not exist")
+    ndi, stream = sinks_from_args(args)
     overrides: dict[str, object] = {}
     if args.windowed:
         overrides["windowed"] = True
@@ -209,6 +219,8 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         ("web_port", _port(args.web, "--web", 0, "TCP")),
         ("web_host", args.web_host),
         ("web_token", _token(args.web_token)),
+        ("ndi", ndi),
+        ("stream", stream),
         ("rack_duration_s", _positive(args.rack_duration, "--rack-duration", zero=True)),
         ("log", Path(args.log) if args.log else None),
     ):
