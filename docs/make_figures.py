@@ -16,6 +16,17 @@ largest CoC is 250 px, over the middle quarter of the rows (the band brute force
 measured on): ground truth (accumulated over the aperture), [a pipeline band saved
 by an older checkout, --before], the pipeline, brute force. PSNRs printed.
 
+demo-input-depth-output.png, demo-rack-strip.png: `rackfocus demo` at 480x270 (input,
+depth, focused on the near ball) and at 240x135 (its six-frame rack strip).
+
+tum-before-after.png: the TUM frame in tests/data/tum, input beside
+`rackfocus render ... --depth-scale 0.0002 --focus 2.2 --f-number 1.4`, at half size.
+
+live-depth-conditioning.png: synthetic:demo through the RealSense sensor model at
+320x180, frame 11, focus 1.78 m (the near sphere): top, rendered from the scene's clean
+depth, from raw sensor depth (holes filled as file depth is) and from conditioned
+depth; bottom, each one's difference to frame 10, x8.
+
 phone-before-after.png: the iPhone portrait in tests/data/photos rendered as
 `rackfocus render --rgb pug.heic --focus-at 0.62,0.6` does, its depth (768x576 in a
 4032x3024 photo) upsampled nearest (left) and guided by the colour (right, the
@@ -42,7 +53,8 @@ LARGE_SIZE = (960, 540)
 LARGE_COC = 250.0
 PHONE_PHOTO = DOCS.parent / "tests" / "data" / "photos" / "iphone13pro_portrait_pug.heic"
 PHONE_FOCUS_AT = "0.62,0.6"
-PHONE_CROPS = ((1400, 2050), (1950, 2560), (2160, 2520))  # (row, column) of each crop's top-left corner
+# (row, column) of each crop's top-left corner: the head's top, the muzzle, the chin
+PHONE_CROPS = ((1400, 2050), (1950, 2560), (2160, 2520))
 PHONE_CROP_PX = 100
 PHONE_ZOOM = 4
 
@@ -125,6 +137,64 @@ def large_blur(ctx: Any, compositor: Any, before: Path | None, save: Path | None
     return np.concatenate(parts, axis=0)
 
 
+def demo_figures() -> tuple[np.ndarray, np.ndarray]:
+    """(input | depth | near-focus output at 480x270, the rack strip at 240x135)."""
+    import tempfile
+
+    from realtime.cli import main as rackfocus
+
+    with tempfile.TemporaryDirectory() as folder:
+        big, small = Path(folder) / "big", Path(folder) / "small"
+        rackfocus(["demo", "-o", str(big), "--size", "480x270", "--no-video"])
+        rackfocus(["demo", "-o", str(small), "--size", "240x135", "--no-video"])
+        panels = [iio.imread(big / f"{name}.png") for name in ("input", "depth", "near")]
+        return np.concatenate(panels, axis=1), iio.imread(small / "strip.png")
+
+
+def tum_before_after() -> np.ndarray:
+    """The TUM frame and its render (focus 2.2 m, f/1.4), side by side at half size."""
+    import tempfile
+
+    from realtime.cli import main as rackfocus
+
+    tum = DOCS.parent / "tests" / "data" / "tum"
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.png"
+        args = ["render", "--rgb", str(tum / "color.png"), "--depth", str(tum / "depth.png")]
+        lens = ["--depth-scale", "0.0002", "--focus", "2.2", "--f-number", "1.4"]
+        rackfocus([*args, *lens, "-o", str(out)])
+        pair = [iio.imread(tum / "color.png")[..., :3], iio.imread(out)]
+    return np.concatenate([p[::2, ::2] for p in pair], axis=1)
+
+
+def live_depth_conditioning(ctx: Any, compositor: Any) -> np.ndarray:
+    """Clean | raw | conditioned renders of synthetic:demo's sensor frame 11 (top) and their
+    differences to frame 10, x8 (bottom); see the module docstring."""
+    from realtime.frameloop import FrameLoop
+    from realtime.pipeline import read_rgb
+    from realtime.sources.synthetic import SyntheticClip
+
+    size, frame, focus_m = (320, 180), 11, 1.78
+    noisy = SyntheticClip("demo", size, 30.0, "realsense")
+    clean = SyntheticClip("demo", size, 30.0, None)
+    lens = noisy.lens.with_focus(focus_m)
+    try:
+        loops = (
+            FrameLoop(compositor, clean),
+            FrameLoop(compositor, noisy),
+            FrameLoop(compositor, noisy, condition_depth=True),
+        )
+        columns = []
+        for loop in loops:
+            shots = [srgb8(read_rgb(loop.compose(k, lens))) for k in range(frame + 1)]
+            diff = np.abs(shots[-1].astype(np.int16) - shots[-2].astype(np.int16)) * GAIN
+            columns.append(np.concatenate([shots[-1], np.clip(diff, 0, 255).astype(np.uint8)]))
+    finally:
+        noisy.close()
+        clean.close()
+    return np.concatenate(columns, axis=1)
+
+
 def phone_crops() -> np.ndarray:
     """Nearest | guided crops of the phone photo, one row per crop (see the docstring)."""
     import tempfile
@@ -151,16 +221,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="a large-blur band saved by another checkout")
     parser.add_argument("--save-band", type=Path, help="save this checkout's large-blur band")
-    parser.add_argument("--only", choices=("rack", "large", "phone"), help="make one figure")
+    parser.add_argument(
+        "--only", choices=("demo", "tum", "live", "rack", "large", "phone"), help="make one"
+    )
     args = parser.parse_args()
     from realtime.pipeline import Compositor
 
     if args.only in (None, "phone"):
         iio.imwrite(DOCS / "phone-before-after.png", phone_crops())
+    if args.only in (None, "demo"):
+        panels, strip = demo_figures()
+        iio.imwrite(DOCS / "demo-input-depth-output.png", panels)
+        iio.imwrite(DOCS / "demo-rack-strip.png", strip)
+    if args.only in (None, "tum"):
+        iio.imwrite(DOCS / "tum-before-after.png", tum_before_after())
     compositor = Compositor()
     ctx = compositor.ctx
     if args.only in (None, "rack"):
         iio.imwrite(DOCS / "rack-difference-strip.png", rack_strip(ctx, compositor))
+    if args.only in (None, "live"):
+        iio.imwrite(DOCS / "live-depth-conditioning.png", live_depth_conditioning(ctx, compositor))
     if args.only in (None, "large"):
         iio.imwrite(
             DOCS / "large-blur.png", large_blur(ctx, compositor, args.before, args.save_band)
