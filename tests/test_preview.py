@@ -360,6 +360,14 @@ def test_depth_smaller_than_the_colour_previews_as_it_renders(
     assert float(result.stdout.strip().splitlines()[-1]) == pytest.approx(NEAR_M, rel=1e-3)
 
 
+def test_focus_at_picks_the_first_frames_focus(display: str, scene: Scene) -> None:
+    """`preview --focus-at X,Y` (pixels or fractions) starts focused on what is there; with
+    `--focus auto` on the nearest subject (the near band)."""
+    for pick in (["--focus-at", "20,60"], ["--focus-at", "0.125,0.5"], ["--focus", "auto"]):
+        result = ok(preview(display, [*scene.args, *pick, "--frames", "2", "--print-focus"]))
+        assert float(result.stdout.strip().splitlines()[-1]) == pytest.approx(NEAR_M, rel=1e-3)
+
+
 def test_scripted_click_racks_to_the_clicked_depth_within_the_duration(
     display: str, scene: Scene
 ) -> None:
