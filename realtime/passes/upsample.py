@@ -4,7 +4,7 @@ edges where the colour's are (shaders/depth_guide.frag, shaders/depth_upsample.f
 
 Both passes address pixels in the whole frame's coordinates, so a tile's window
 (realtime.tiling) gives the frame's pixels wherever the window holds the colour
-within `UPSAMPLE_REACH_PX` of them: the depth map itself is small and always whole.
+within `reach_px` of them: the depth map itself is small and always whole.
 """
 
 from __future__ import annotations
