@@ -928,3 +928,29 @@ def test_a_show_plays_a_synthetic_sensor_source_and_a_config_may_name_one(
     bad = config(tmp_path, '[[source]]\nname = "x"\nsource = "synthetic:nowhere"\n', "bad.toml")
     result = show(display, ["--config", str(bad), *steps])
     assert result.returncode == 2 and "bad.toml:3: [[source]] #1 key 'source'" in result.stderr
+
+
+def test_a_deck_keeps_its_loop_when_the_depth_is_smaller_than_the_colour(compositor) -> None:  # type: ignore[no-untyped-def]
+    """A show source whose depth is a quarter of its colour's size (a phone's, upsampled on
+    the GPU): the deck keeps one frame loop from frame to frame (the loop's depth is the
+    upsampled one, the source's the small one: sizes are compared on the colour), and the
+    chain runs once for a still picture."""
+    from types import SimpleNamespace
+
+    from realtime.show.output import Deck
+
+    color, depth = scene_pair()
+    source = SimpleNamespace(
+        color=color,
+        depth=depth[2::4, 2::4].copy(),
+        spec=SimpleNamespace(condition_depth=False),
+        input_index=lambda k: 0,
+    )
+    source.read = lambda k: (source.color, source.depth)
+    deck = Deck(compositor)
+    deck.load(source)  # type: ignore[arg-type]
+    deck.compose(LENS)
+    loop = deck.loop
+    deck.compose(LENS)
+    deck.compose(LENS.with_focus(FAR_M))
+    assert deck.loop is loop and deck.composites == 2

@@ -67,7 +67,9 @@ class Deck:
         source = self.source
         assert source is not None and source.depth is not None
         loop = self.loop
-        if loop is None or (loop.depth is not None and loop.depth.shape != source.depth.shape):
+        assert source.color is not None
+        size = (source.color.shape[1], source.color.shape[0])  # the frame's, whatever the depth's
+        if loop is None or (loop.size is not None and loop.size != size):
             condition = source.spec.condition_depth
             loop = FrameLoop(self.compositor, source, condition_depth=condition)
             self.loop = loop  # a new source, or a new size
