@@ -5,7 +5,9 @@
 For each ground-truth scene at 960x540 (256-sample ground truth) and each way a sensor's
 depth edges sit off the colour's, the depth is what a stereo sensor delivers
 (realtime.sources.sensor: noise growing as z^2, occlusion shadows and dark-surface holes,
-1 mm steps), holes filled on the CPU as every source fills them (depth_for_color):
+1 mm steps). Raw, its holes are filled on the CPU as file depth is (fill_invalid_depth);
+conditioned, it arrives with its holes as a live camera delivers it (the conditioning
+measures the edges' offset beside the holes, then fills them on the GPU):
 
     shift4x, shift4y, shift3d   the depth image moved (4, 0), (0, 4), (3, 3) px against
                                 the colour (misregistration)
@@ -84,11 +86,9 @@ def main() -> None:
         for case, (shift, grow) in CASES.items():
             model = SensorModel(edge_shift_px=shift)
             base = fatten(depth, grow) if grow else depth
-            sensed = [
-                fill_invalid_depth(sensor_depth(model, base, color, k, 1, fx_px), color)
-                for k in range(FRAMES)
-            ]
-            raw_loop = FrameLoop(compositor, Frames(color, sensed))
+            sensed = [sensor_depth(model, base, color, k, 1, fx_px) for k in range(FRAMES)]
+            filled = [fill_invalid_depth(d, color) for d in sensed]
+            raw_loop = FrameLoop(compositor, Frames(color, filled))
             raw = [read_rgb(raw_loop.compose(k, lens)) for k in (FRAMES - 2, FRAMES - 1)]
             loop = FrameLoop(Compositor(ctx), Frames(color, sensed), condition_depth=True)
             cond = [read_rgb(loop.compose(k, lens)) for k in range(FRAMES)][-2:]

@@ -1,0 +1,115 @@
+"""Sensor depth whose edges all sit the same few pixels off the colour's: measured, undone.
+
+Two cameras registered to each other (a depth sensor and its colour camera, a phone's
+two lenses) keep a residual offset when their calibration is off: every depth edge sits
+the same (dx, dy) pixels from the colour edge it belongs to, and smooth depth (a floor,
+a wall at an angle) is off by as much. The depth conditioning's refine pass snaps edges
+within its window but cannot move smooth depth, and it pays for every pixel it moves.
+So before it, the offset is measured on the frame and the depth moved back by it.
+
+Measuring. At each pixel where inverse depth w = 1/z steps (a central difference
+above EDGE_GRADIENT along an axis, larger than across it), the colour's gradient along
+that axis is read d = -MAX_OFFSET_PX .. MAX_OFFSET_PX pixels back: the mean over the
+edge pixels, as a function of d, peaks where the colour edges are. Edges are split by
+which side is near: a stereo sensor also grows near surfaces by a pixel or two (edge
+fattening), which moves the two kinds of edge apart (the near-on-the-right kind one
+way, the other kind the other way) where an offset moves both alike. The offset on an
+axis is the mean of the two kinds' peaks (rounded toward 0), so fattening (left to the
+refine pass) never passes for an offset. An axis where either kind has fewer than
+MIN_EDGE_PIXELS, or a peak less than PEAK_GAIN times the curve's median (colour edges
+that do not follow the depth edges), gets no correction: a wrong move costs more than
+none.
+
+Each frame is measured on its own, so a clip's frame k stays a function of frame k.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MAX_OFFSET_PX = 6  # largest offset measured per axis, px
+EDGE_GRADIENT = 0.02  # central difference of inverse depth (1/m per px) that marks an edge
+MIN_EDGE_PIXELS = 64  # edge pixels of each kind an axis needs to be measured
+MAX_EDGE_PIXELS = 20000  # edge pixels of each kind read at most (evenly strided beyond)
+MAX_FATTENING_PX = 2  # near surfaces grown by stereo matching, px at most
+PEAK_GAIN = 2.0  # a kind's peak over its curve's median for the peak to count
+
+
+def guide_colour(color: np.ndarray) -> np.ndarray:
+    """Colour compared as the depth passes compare it: linear colour as sqrt(c / (1 + c));
+    integer codes (sRGB, already perceptual) as their share of full scale."""
+    if color.dtype.kind == "u":
+        return color[..., :3].astype(np.float32) / np.iinfo(color.dtype).max
+    c = np.clip(np.nan_to_num(color[..., :3].astype(np.float32)), 0.0, None)
+    return np.sqrt(c / (1.0 + c))
+
+
+def _kind_peak(
+    guide: np.ndarray, ys: np.ndarray, xs: np.ndarray, axis: int, across: int
+) -> tuple[int, float]:
+    """For edge pixels (ys, xs) of one kind: the offset (px) at which the colour's gradient
+    along `axis`, read that far back (and `across` px back across the axis), peaks; and
+    the peak over the curve's median."""
+    stride = -(-len(ys) // MAX_EDGE_PIXELS)
+    ys, xs = ys[::stride], xs[::stride]
+    curve = np.empty(2 * MAX_OFFSET_PX + 1)
+    for i, d in enumerate(range(-MAX_OFFSET_PX, MAX_OFFSET_PX + 1)):
+        y, x = (ys - d, xs - across) if axis == 0 else (ys - across, xs - d)
+        ahead = guide[y + 1, x] if axis == 0 else guide[y, x + 1]
+        behind = guide[y - 1, x] if axis == 0 else guide[y, x - 1]
+        curve[i] = np.abs(ahead - behind).sum(axis=-1).mean()
+    best = int(np.argmax(curve))
+    return best - MAX_OFFSET_PX, float(curve[best] / max(float(np.median(curve)), 1e-9))
+
+
+def _axis_offset(w: np.ndarray, guide: np.ndarray, axis: int, across: int) -> int:
+    """The offset of the depth's edges along `axis` (1: x, 0: y), px, 0 when unmeasured,
+    given the offset across it (`across` px): a slanted edge moved across the axis looks
+    moved along it too."""
+    r = 2 * MAX_OFFSET_PX + 1  # reads reach an offset along and one across
+    inner = (slice(r, -r), slice(r, -r))
+    along = 0.5 * (np.roll(w, -1, axis) - np.roll(w, 1, axis))[inner]
+    sideways = 0.5 * (np.roll(w, -1, 1 - axis) - np.roll(w, 1, 1 - axis))[inner]
+    # NaN (no data) beside a pixel makes both NaN: edges beside holes do not count
+    edge = (np.abs(along) > EDGE_GRADIENT) & (np.abs(along) > np.abs(sideways))
+    peaks = []  # of each kind of edge with a clear peak
+    for near_ahead in (True, False):  # w grows along the axis: the near side lies ahead
+        ys, xs = np.nonzero(edge & ((along > 0) == near_ahead))
+        if len(ys) < MIN_EDGE_PIXELS:
+            continue  # this kind borders holes (occlusion shadows) or is absent
+        peak, gain = _kind_peak(guide, ys + r, xs + r, axis, across)
+        if gain >= PEAK_GAIN:
+            peaks.append(peak)
+    if not peaks or max(peaks) - min(peaks) > 2 * MAX_FATTENING_PX:
+        return 0  # nothing clear, or kinds too far apart for fattening (repeated patterns)
+    mean = sum(peaks) / len(peaks)
+    return int(math.copysign(math.ceil(abs(mean) - 0.5), mean))  # nearest, halves toward 0
+
+
+def depth_edge_offset(color: np.ndarray, depth: np.ndarray) -> tuple[int, int]:
+    """(right, down): how far the depth's content sits from the colour's, px; (0, 0) where
+    it cannot be told. `depth` metres at the colour's size, holes filled."""
+    h, w = depth.shape
+    if min(h, w) <= 2 * (2 * MAX_OFFSET_PX + 1) or color.shape[:2] != depth.shape:
+        return (0, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = np.where(depth > 0, 1.0 / depth, 0.0).astype(np.float32)
+    guide = guide_colour(color)
+    first = _axis_offset(inverse, guide, 1, 0)
+    down = _axis_offset(inverse, guide, 0, first)
+    right = _axis_offset(inverse, guide, 1, down)  # x again, knowing y
+    if abs(right - first) > 1:
+        return (0, 0)  # knowing y moved x's peak: the peaks are not one offset's
+    return (right, down)
+
+
+def undo_offset(depth: np.ndarray, right: int, down: int) -> np.ndarray:
+    """`depth` with its content moved back by (right, down) px, edges repeated."""
+    if right == 0 and down == 0:
+        return depth
+    h, w = depth.shape
+    rows = np.clip(np.arange(h) + down, 0, h - 1)
+    cols = np.clip(np.arange(w) + right, 0, w - 1)
+    return depth[rows[:, None], cols[None, :]]
