@@ -169,7 +169,7 @@ def test_setup_splits_off_isolated_highlights_of_blurred_pixels(
     """Grey dots on a dark ground: split off where the CoC reaches SCATTER_MIN_COC only."""
     dark, peak, hot = 0.05, 0.8, 5.0
     grey = np.full((8, 16), dark, np.float32)
-    coc = np.full((8, 16), 8.0, np.float32)
+    coc = np.full((8, 16), SCATTER_FULL_COC + 2.0, np.float32)  # scattered whole
     coc[:, 12:] = 2.0  # below SCATTER_MIN_COC: dots stay in the gathered colour
     grey[2:4, 2:4] = peak  # texel (1, 1): brighter than twice its ring, below HDR_MIN
     grey[2:4, 6:8] = hot  # texel (3, 1): above HDR_MIN and twice the darkest ring pixel too
@@ -454,7 +454,9 @@ def test_slight_orbits_cover_the_window_nearest_first_so_a_tile_stops_at_its_rea
             taps.add((x, y))
             x, y = -y, x
     assert taps == set(slight_offsets())
-    assert len(taps) == 21  # the 5x5 window less its corners: SLIGHT_COC / 2 + 0.5 = 2.8 px
+    # the pixels within SLIGHT_COC / 2 + 0.5 = 4 px of the centre: the 9x9 window less
+    # eight pixels at each corner
+    assert len(taps) == 49
     np.testing.assert_allclose(distance, np.hypot(orbits[:, 0], orbits[:, 1]), rtol=1e-6)
     assert (np.diff(distance) >= 0).all()
     # a tile whose largest blur is 1 px (r = 0.5) reads the pixel alone; 2 px, its 3x3 block

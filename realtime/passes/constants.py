@@ -15,8 +15,8 @@ from realtime.sources.images import LUMA_WEIGHTS
 TILE_SIZE = 16  # full-res pixels per tile side
 HALF_TILE = TILE_SIZE // 2  # half-res texels per tile side
 FG_MIN = 1.0  # |CoC| (px) a pixel in front of focus needs to count as foreground
-SLIGHT_COC = 4.6  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
-LAYER_MIN_COC = 3.4  # |CoC| (px) from which the half-res layers blend in (fully at SLIGHT_COC)
+SLIGHT_COC = 7.0  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
+LAYER_MIN_COC = 6.0  # |CoC| (px) from which the half-res layers blend in (fully at SLIGHT_COC)
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
 RING_SPACING = 2.0  # target distance between kernel rings, full-res px
 KERNEL_RINGS = 4  # most rings the gather kernel uses
