@@ -25,7 +25,10 @@ import numpy as np
 from realtime.errors import InputError
 
 MM_PER_M = 1000.0
-MAX_COC_LIMIT_PX = 500.0  # the largest CoC diameter the pass chain draws (its cost bound), px
+# The largest CoC diameter the pass chain draws (its cost bound), px: as far as the gather
+# kernel reaches, twice the outer edge of its coarsest level (3.5 spacings of 64 px;
+# realtime.passes.constants, PYRAMID_LEVELS and KERNEL_RINGS; tests/test_passes.py checks)
+MAX_COC_LIMIT_PX = 448.0
 
 
 @dataclass(frozen=True)

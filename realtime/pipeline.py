@@ -24,7 +24,7 @@ from realtime.passes.constants import dilate_tiles, shader_defines
 from realtime.passes.dilate import Dilate
 from realtime.passes.gather import Gather
 from realtime.passes.prepare import Prepare
-from realtime.passes.pyramid import Pyramid, cross_fades, levels_needed
+from realtime.passes.pyramid import Pyramid, levels_needed
 from realtime.passes.scatter import Scatter
 from realtime.passes.setup import Setup
 from realtime.passes.tiles import Tiles
@@ -175,7 +175,6 @@ class Compositor:
             pyramid,
             reach,
             (lens.blades, lens.blade_rotation_deg),
-            cross_fades(largest),
         )
         done("gather")
         sprites = self.scatter.run(prepared, (half, highlight), tiles, reach, aperture, largest)

@@ -282,8 +282,9 @@ def test_pyramid_levels_keep_the_farthest_depth_of_each_box(ctx: moderngl.Contex
     pyramid = Pyramid(ctx, shader_defines(MAX_COC))
     try:
         texture, levels = pyramid.run(half_color)
-        assert levels == PYRAMID_LEVELS and texture.size == (2 * w, 3 * h)  # two a row
-        texels = np.frombuffer(texture.read(), np.float32).reshape(3 * h, 2 * w, 4)
+        rows = -(-(PYRAMID_LEVELS + 1) // 2)  # half-res texture and levels, two a row
+        assert levels == PYRAMID_LEVELS and texture.size == (2 * w, rows * h)
+        texels = np.frombuffer(texture.read(), np.float32).reshape(rows * h, 2 * w, 4)
         want = level0.astype(np.float64)
         for level in range(PYRAMID_LEVELS + 1):
             if level > 0:
@@ -461,3 +462,48 @@ def test_slight_orbits_cover_the_window_nearest_first_so_a_tile_stops_at_its_rea
     assert (np.diff(distance) >= 0).all()
     # a tile whose largest blur is 1 px (r = 0.5) reads the pixel alone; 2 px, its 3x3 block
     assert int((distance < 0.5 + 0.5).sum()) == 0 and int((distance < 1.0 + 0.5).sum()) == 2
+
+
+def test_the_nested_gather_kernel_tiles_the_plane_out_to_the_largest_blur() -> None:
+    """Level 0's rings and each coarser level's annuli meet without gap or overlap (in px,
+    level l's spacing RING_SPACING * 2^l), their taps' areas add up to the annuli's, and
+    the coarsest level reaches the largest blur the chain draws."""
+    from realtime.lens import MAX_COC_LIMIT_PX
+    from realtime.passes.constants import (
+        CENTRE_TAP_AREA,
+        KERNEL_RINGS,
+        OUTER_START,
+        RING_SPACING,
+        kernel_taps,
+        level_rings,
+    )
+    from realtime.passes.kernel import ring_spans, ring_walks, tap_scales
+    from realtime.passes.pyramid import levels_needed
+
+    edge = 0.5 * RING_SPACING  # the centre tap's disc, px
+    area = CENTRE_TAP_AREA * RING_SPACING**2
+    for level in range(PYRAMID_LEVELS + 1):
+        spacing = RING_SPACING * 2**level
+        for _, inner, outer, _ in level_rings(level):
+            assert inner * spacing == pytest.approx(edge)  # starts where the last ring ended
+            edge = outer * spacing
+            area += math.pi * (outer**2 - inner**2) * spacing**2
+    assert area == pytest.approx(math.pi * edge**2)
+    assert edge == (KERNEL_RINGS + 0.5) * RING_SPACING * 2**PYRAMID_LEVELS
+    assert edge >= MAX_COC_LIMIT_PX / 2 and levels_needed(MAX_COC_LIMIT_PX) == PYRAMID_LEVELS
+    assert OUTER_START * 2 == KERNEL_RINGS + 0.5  # a level starts where the finer one ends
+    # the tables: one row per ring of level 0, then of the coarser levels; tap areas
+    spans = ring_spans()
+    rows = level_rings(0) + level_rings(1)
+    assert len(spans) == len(ring_walks()) == len(rows)
+    for (_, inner, outer, taps), (s_in, s_out, tap_area, s_taps) in zip(rows, spans, strict=True):
+        assert (s_in, s_out, s_taps) == (inner, outer, taps)
+        assert tap_area * taps == pytest.approx(math.pi * (outer**2 - inner**2), rel=1e-6)
+    assert spans[0][2] == pytest.approx(CENTRE_TAP_AREA)  # level 0's taps stand for pi / 4
+    # first taps lie on their ring's middle radius
+    radii = np.hypot(ring_walks()[:, 0], ring_walks()[:, 1])
+    np.testing.assert_allclose(radii, 0.5 * (spans[:, 0] + spans[:, 1]), rtol=1e-6)
+    # a circle scales no tap; a hexagon's scales lie between 1 and 1 / cos(30 degrees)
+    assert (tap_scales() == 1.0).all() and len(tap_scales()) == kernel_taps()
+    hexagon = tap_scales(6, 0.0)
+    assert hexagon.min() >= 1.0 - 1e-6 and hexagon.max() <= 1 / math.cos(math.pi / 6) + 1e-6

@@ -87,9 +87,9 @@ def test_padding_is_the_dilate_reach_and_a_tile() -> None:
         assert grid_px(max_coc) == TILE_SIZE
         assert pad == TILE_SIZE * (dilate_tiles(max_coc) + 1) and pad % TILE_SIZE == 0
         assert pad >= max_coc / 2 + TILE_SIZE  # the largest radius, and then a tile
-    # Past about 102 px the gather reads pyramid boxes wider than a tile: the padding
+    # Past 112 px the gather reads pyramid boxes wider than a tile: the padding
     # is a multiple of them and holds one more.
-    for max_coc, grid in ((128.0, 2 * TILE_SIZE), (250.0, 4 * TILE_SIZE), (500.0, 4 * TILE_SIZE)):
+    for max_coc, grid in ((128.0, 2 * TILE_SIZE), (250.0, 4 * TILE_SIZE), (448.0, 4 * TILE_SIZE)):
         pad = padding_px(max_coc)
         assert grid_px(max_coc) == grid and pad % grid == 0
         assert pad >= TILE_SIZE * (dilate_tiles(max_coc) + 1) + grid

@@ -18,9 +18,8 @@ FG_MIN = 1.0  # |CoC| (px) a pixel in front of focus needs to count as foregroun
 SLIGHT_COC = 7.0  # |CoC| (px) up to which pixels are resolved at full res ("slight focus")
 LAYER_MIN_COC = 6.0  # |CoC| (px) from which the half-res layers blend in (fully at SLIGHT_COC)
 MIN_GATHER_COC = 1.0  # tiles whose reach is below this CoC diameter skip the gather
-RING_SPACING = 2.0  # target distance between kernel rings, full-res px
-KERNEL_RINGS = 4  # most rings the gather kernel uses
-KERNEL_BLEND = 0.5  # share of an octave of radius over which a gather kernel fades into the next
+RING_SPACING = 2.0  # distance between the gather's finest rings, full-res px (one half-res texel)
+KERNEL_RINGS = 3  # rings of each level of the gather kernel, out to KERNEL_RINGS + 0.5 spacings
 PYRAMID_LEVELS = 5  # levels above half res the gather reads (level l: boxes of 2^(l+1) px)
 LEVEL_COLUMNS = 2  # the Pyramid's texture holds its levels side by side, this many a row
 TAP_TIE = 1.0 / 256.0  # half-res texels a gather tap halfway between two boxes moves to settle it
@@ -46,9 +45,33 @@ FLAG_SLIGHT = 4  # the tile may hold slight-focus pixels
 TILE_FLAG_COMBINATIONS = (FLAG_SPRITES | FLAG_NARROW | FLAG_SLIGHT) + 1  # one program per set
 
 
-def kernel_taps(rings: int = KERNEL_RINGS) -> int:
-    """Taps in a kernel of `rings` rings: the centre plus 8k on ring k."""
-    return 1 + 4 * rings * (rings + 1)
+# Level l >= 1 of the gather kernel (spacing RING_SPACING * 2^l) starts where level l - 1
+# ends, at KERNEL_RINGS + 0.5 of that level's spacings: half as many of its own.
+OUTER_START = 0.5 * (KERNEL_RINGS + 0.5)
+CENTRE_TAP_AREA = math.pi / 4  # spacings^2 the gather's centre tap stands for (its inner disc)
+OUTER_TAPS = 8  # taps per ring number on the coarser levels' rings (8k, as on level 0)
+
+
+def level_rings(level: int) -> list[tuple[int, float, float, int]]:
+    """Rings (k, inner, outer, taps) of gather kernel level `level`: ring k's taps lie
+    evenly round the middle of its annulus [inner, outer) (in the level's spacings).
+    Level 0 has rings 1 to KERNEL_RINGS, each [k - 0.5, k + 0.5) with 8k taps (each
+    standing for pi / 4 spacings^2); a coarser level keeps the rings beyond OUTER_START,
+    the first cut to start there, with OUTER_TAPS k taps: a disc reaching p from that far
+    is wide, and its boxes as wide as a spacing."""
+    if level == 0:
+        return [(k, k - 0.5, k + 0.5, 8 * k) for k in range(1, KERNEL_RINGS + 1)]
+    return [
+        (k, max(k - 0.5, OUTER_START), k + 0.5, OUTER_TAPS * k)
+        for k in range(1, KERNEL_RINGS + 1)
+        if k + 0.5 > OUTER_START
+    ]
+
+
+def kernel_taps() -> int:
+    """Taps in the gather kernel's table: the centre, level 0's rings, then the rings every
+    coarser level repeats at its own spacing."""
+    return 1 + sum(taps for *_, taps in level_rings(0) + level_rings(1))
 
 
 def slight_offsets() -> list[tuple[int, int]]:
@@ -93,13 +116,14 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "MIN_GATHER_COC": MIN_GATHER_COC,
         "RING_SPACING": RING_SPACING,
         "KERNEL_RINGS": KERNEL_RINGS,
-        "KERNEL_BLEND": KERNEL_BLEND,
+        "OUTER_START": OUTER_START,
+        "CENTRE_TAP_AREA": CENTRE_TAP_AREA,
+        "OUTER_RINGS": len(level_rings(1)),
         "PYRAMID_LEVELS": PYRAMID_LEVELS,
         "LEVEL_COLUMNS": LEVEL_COLUMNS,  # the Pyramid's texture: levels side by side
         "TAP_TIE": TAP_TIE,
         "KERNEL_TAPS": kernel_taps(),
-        # taps of a kernel of k rings, indexed by k = 0..KERNEL_RINGS
-        "KERNEL_TAPS_BY_RINGS": glsl_int_array([kernel_taps(k) for k in range(KERNEL_RINGS + 1)]),
+        "LEVEL0_TAPS": 1 + sum(taps for *_, taps in level_rings(0)),  # the centre and level 0's
         "HOLE_WEIGHT": HOLE_WEIGHT,
         "SLIGHT_COC": SLIGHT_COC,
         "LAYER_MIN_COC": LAYER_MIN_COC,

@@ -1,5 +1,5 @@
-"""Gather pass: two-layer scatter-as-gather over the ring kernels, at half res, from the
-setup texture and its pyramid levels."""
+"""Gather pass: two-layer scatter-as-gather over the nested ring kernel, at half res, from
+the setup texture and its pyramid levels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass
-from realtime.passes.kernel import ring_walks, tap_distances
+from realtime.passes.kernel import ring_spans, ring_walks, tap_scales
 
 
 class Gather(FullscreenPass):
@@ -21,10 +21,9 @@ class Gather(FullscreenPass):
     foreground layer's share of them (1 where no foreground is near): the
     background is normalised by it, and the composite scales sprites by it too.
 
-    Programs from gather.frag, compiled as frames first need them: one that cross-fades
-    between two kernels where a tile's radius asks for it (MOST_KERNELS 2) or one for
-    frames whose blur never does (1), each for a circular aperture (a tap's distance is its
-    ring) or a polygon (per-tap distances, POLYGON_APERTURE).
+    Programs from gather.frag, compiled as frames first need them: one for a circular
+    aperture (a tap's annulus is its ring's) and one for a polygon (scaled tap by tap,
+    POLYGON_APERTURE).
     """
 
     shader = "gather.frag"
@@ -32,35 +31,30 @@ class Gather(FullscreenPass):
 
     def __init__(self, ctx: moderngl.Context, defines: dict[str, object]):
         self.defines = defines
-        super().__init__(ctx, self._defines(cross_fades=True, polygon=False))
-        self.programs: dict[tuple[bool, bool], tuple[moderngl.Program, moderngl.VertexArray]] = {}
-        self._add((True, False), self.program, self.vao)
-        self.apertures: dict[tuple[bool, bool], tuple[int, float]] = {}
+        super().__init__(ctx, self._defines(polygon=False))
+        self.programs: dict[bool, tuple[moderngl.Program, moderngl.VertexArray]] = {}
+        self._add(False, self.program, self.vao)
+        self.aperture: tuple[int, float] | None = None  # the polygon program's scales'
 
-    def _defines(self, cross_fades: bool, polygon: bool) -> dict[str, object]:
-        return {
-            **self.defines,
-            "MOST_KERNELS": 2 if cross_fades else 1,
-            "POLYGON_APERTURE": int(polygon),
-        }
+    def _defines(self, polygon: bool) -> dict[str, object]:
+        return {**self.defines, "POLYGON_APERTURE": int(polygon)}
 
-    def _add(
-        self, key: tuple[bool, bool], prog: moderngl.Program, vao: moderngl.VertexArray
-    ) -> None:
+    def _add(self, polygon: bool, prog: moderngl.Program, vao: moderngl.VertexArray) -> None:
         cast(moderngl.Uniform, prog["ring_walks"]).write(ring_walks().tobytes())
-        self.programs[key] = (prog, vao)
+        cast(moderngl.Uniform, prog["ring_spans"]).write(ring_spans().tobytes())
+        self.programs[polygon] = (prog, vao)
 
-    def _use(self, cross_fades: bool, blades: int, rotation_deg: float) -> None:
-        """Draw with the program for this frame, its aperture's distances uploaded."""
-        key = (cross_fades, blades != 0)
-        if key not in self.programs:
-            prog = program(self.ctx, self.shader, self.vertex, self._defines(*key))
-            self._add(key, prog, self.ctx.vertex_array(prog, []))
-        self.program, self.vao = self.programs[key]
-        if key[1] and self.apertures.get(key) != (blades, rotation_deg):
-            distances = tap_distances(blades, rotation_deg)
-            cast(moderngl.Uniform, self.program["tap_distances"]).write(distances.tobytes())
-            self.apertures[key] = (blades, rotation_deg)
+    def _use(self, blades: int, rotation_deg: float) -> None:
+        """Draw with the program for this aperture, a polygon's tap scales uploaded."""
+        polygon = blades != 0
+        if polygon not in self.programs:
+            prog = program(self.ctx, self.shader, self.vertex, self._defines(polygon))
+            self._add(polygon, prog, self.ctx.vertex_array(prog, []))
+        self.program, self.vao = self.programs[polygon]
+        if polygon and self.aperture != (blades, rotation_deg):
+            scales = tap_scales(blades, rotation_deg)
+            cast(moderngl.Uniform, self.program["tap_scales"]).write(scales.tobytes())
+            self.aperture = (blades, rotation_deg)
 
     def run(
         self,
@@ -68,16 +62,14 @@ class Gather(FullscreenPass):
         pyramid: tuple[moderngl.Texture, int],
         reach: moderngl.Texture,
         lens_shape: tuple[int, float],
-        cross_fades: bool = True,
     ) -> tuple[moderngl.Texture, moderngl.Texture, moderngl.Texture]:
         """`setup`: the Setup pass's (half_color, highlight); `pyramid`: the Pyramid
         pass's texture and how many levels it holds; `lens_shape`: the aperture's blades
-        (0: circular) and their rotation (degrees); `cross_fades`: whether a tile's radius
-        may ask for two kernels (pyramid.cross_fades)."""
+        (0: circular) and their rotation (degrees)."""
         half_color, highlight = setup
         levels, top_level = pyramid
         blades, rotation_deg = lens_shape
-        self._use(cross_fades, blades, rotation_deg)
+        self._use(blades, rotation_deg)
         inputs = {
             "half_color": half_color,
             "highlight": highlight,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from realtime.passes.constants import KERNEL_RINGS, kernel_taps, slight_offsets
+from realtime.passes.constants import kernel_taps, level_rings, slight_offsets
 
 
 def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.ndarray:
@@ -23,40 +23,57 @@ def polygon_radius(angle: np.ndarray, blades: int, rotation_rad: float) -> np.nd
     return math.cos(math.pi / blades) / np.cos(t)
 
 
-def ring_step(k: int) -> tuple[float, float]:
-    """Ring k's first tap angle and the step between its 8k taps (radians): odd rings
+def ring_step(k: int, taps: int) -> tuple[float, float]:
+    """Ring k's first tap angle and the step between its `taps` taps (radians): odd rings
     start half a step round, so that neighbouring rings interleave."""
-    step = 2 * math.pi / (8 * k)
+    step = 2 * math.pi / taps
     return 0.5 * (k % 2) * step, step
 
 
+def ring_rows() -> list[tuple[int, float, float, int]]:
+    """The gather kernel's ring table: level 0's rings, then those of the coarser levels
+    (constants.level_rings), each (k, inner, outer, taps), lengths in its level's spacings."""
+    return level_rings(0) + level_rings(1)
+
+
 def ring_walks() -> np.ndarray:
-    """Rows (x, y, cos, sin) per ring k = 0..KERNEL_RINGS (row 0 unused): the first tap
-    in units of the ring spacing and the turn from each tap to the next (gather.frag walks
-    a ring by turning; tap_distances follows the same angles)."""
-    rows = np.zeros((KERNEL_RINGS + 1, 4), dtype=np.float32)
-    for k in range(1, KERNEL_RINGS + 1):
-        first, step = ring_step(k)
-        rows[k] = (k * math.cos(first), k * math.sin(first), math.cos(step), math.sin(step))
-    return rows
+    """Rows (x, y, cos, sin) per ring_rows row: the first tap in units of the ring spacing
+    and the turn from each tap to the next (gather.frag walks a ring by turning;
+    tap_scales follows the same angles)."""
+    rows = []
+    for k, inner, outer, taps in ring_rows():
+        first, step = ring_step(k, taps)
+        radius = 0.5 * (inner + outer)
+        rows.append(
+            (radius * math.cos(first), radius * math.sin(first), math.cos(step), math.sin(step))
+        )
+    return np.array(rows, dtype=np.float32)
 
 
-def tap_distances(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
-    """Each tap's distance from the centre in aperture-shape radii, centre first, ring by
-    ring (ring k: 8k taps at radius k spacings, from ring_step's angles).
+def ring_spans() -> np.ndarray:
+    """Rows (inner, outer, tap area, taps) per ring_rows row: the ring's annulus (spacings),
+    the area each of its taps stands for (spacings^2: the annulus shared by its taps, pi / 4
+    on an uncut ring of level 0) and how many taps it has."""
+    rows = [
+        (inner, outer, math.pi * (outer * outer - inner * inner) / taps, taps)
+        for _, inner, outer, taps in ring_rows()
+    ]
+    return np.array(rows, dtype=np.float32)
 
-    The distance is k scaled into units of the aperture shape's radius in the direction
-    from the sample to the centre (a disc covers the centre when that distance is at most
-    the sample's blur radius, in spacings): k itself on a circular aperture.
-    """
-    distances = [0.0]
-    for k in range(1, KERNEL_RINGS + 1):
-        first, step = ring_step(k)
-        towards_centre = first + np.arange(8 * k) * step + math.pi
-        shape = polygon_radius(towards_centre, blades, math.radians(rotation_deg))
-        distances.extend(k / shape)
-    assert len(distances) == kernel_taps()
-    return np.array(distances, dtype=np.float32)
+
+def tap_scales(blades: int = 0, rotation_deg: float = 0.0) -> np.ndarray:
+    """Per tap of the kernel table (centre first, then ring_rows' rings tap by tap, at
+    ring_step's angles): 1 / the aperture shape's radius in the direction from the tap to
+    the centre. A disc covers the centre when the tap's distance, so scaled, is at most the
+    disc's radius: a ring's annulus in aperture radii is its annulus times the scale (1 on
+    a circular aperture)."""
+    scales = [1.0]
+    for k, _, _, taps in ring_rows():
+        first, step = ring_step(k, taps)
+        towards_centre = first + np.arange(taps) * step + math.pi
+        scales.extend(1.0 / polygon_radius(towards_centre, blades, math.radians(rotation_deg)))
+    assert len(scales) == kernel_taps()
+    return np.array(scales, dtype=np.float32)
 
 
 def slight_orbits() -> np.ndarray:

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-import math
-
 import moderngl
 
 from realtime.gl.shaders import program
 from realtime.passes.base import FullscreenPass, Size
 from realtime.passes.constants import (
-    KERNEL_BLEND,
-    KERNEL_RINGS,
     LEVEL_COLUMNS,
+    OUTER_START,
     PYRAMID_LEVELS,
     RING_SPACING,
 )
 
 
-def kernels_for(radius_px: float) -> tuple[int, float]:
-    """gather.frag's kernels_for: the finest kernel whose rings cover `radius_px` (kernel
-    l reads level l) and the share of the result the next one takes (0 to 1)."""
-    octaves = math.log2(max(radius_px, 1e-6) / ((KERNEL_RINGS + 0.5) * RING_SPACING))
-    first = max(0, math.ceil(octaves))
-    t = min(max((octaves - first + 1 - (1.0 - KERNEL_BLEND)) / KERNEL_BLEND, 0.0), 1.0)
-    return first, t * t * (3.0 - 2.0 * t)  # GLSL smoothstep
-
-
 def levels_needed(largest_coc_px: float) -> int:
-    """Pyramid levels a gather over blur up to `largest_coc_px` reads: the kernels at the
-    largest radius (a smaller radius needs no coarser one)."""
-    first, blend = kernels_for(0.5 * largest_coc_px)
-    return min(PYRAMID_LEVELS, first + (blend > 0.0))
-
-
-def cross_fades(largest_coc_px: float) -> bool:
-    """Whether some radius up to this blur's makes the gather cross-fade two kernels."""
-    first, blend = kernels_for(0.5 * largest_coc_px)
-    return first > 0 or blend > 0.0
+    """Pyramid levels a gather over blur up to `largest_coc_px` reads: the kernel's level
+    l >= 1 (spacing RING_SPACING * 2^l) starts at OUTER_START of its spacings, where some
+    disc of that radius must reach for it to be read (gather.frag's level_reached)."""
+    radius = 0.5 * largest_coc_px
+    levels = 0
+    while levels < PYRAMID_LEVELS and radius > OUTER_START * RING_SPACING * 2 ** (levels + 1):
+        levels += 1
+    return levels
 
 
 def level_origin(level: int, size: Size) -> tuple[int, int]:
