@@ -13,12 +13,17 @@ that axis is read d = -MAX_OFFSET_PX .. MAX_OFFSET_PX pixels back: the mean over
 edge pixels, as a function of d, peaks where the colour edges are. Edges are split by
 which side is near: a stereo sensor also grows near surfaces by a pixel or two (edge
 fattening), which moves the two kinds of edge apart (the near-on-the-right kind one
-way, the other kind the other way) where an offset moves both alike. The offset on an
-axis is the mean of the two kinds' peaks (rounded toward 0), so fattening (left to the
-refine pass) never passes for an offset. An axis where either kind has fewer than
-MIN_EDGE_PIXELS, or a peak less than PEAK_GAIN times the curve's median (colour edges
-that do not follow the depth edges), gets no correction: a wrong move costs more than
-none.
+way, the other kind the other way) where an offset moves both alike. A kind counts if
+it has MIN_EDGE_PIXELS and a clear peak, PEAK_GAIN times its curve's median (colour
+edges that follow the depth edges). Holes (no data) count as infinitely far: most lie
+on the background (occlusion shadows), so a near surface's edge beside its shadow is
+where the depth puts that surface's edge, and is measured; the shadow's far border,
+which no colour edge follows, only flattens its kind's curve. The offset on an axis is
+the mean of the counted kinds' peaks (rounded to nearest, halves toward 0), so
+fattening (left to the refine pass) does not pass for an offset where both kinds
+count. No correction is made where no kind counts, where the kinds' peaks lie further
+apart than fattening moves them (a repeated pattern), or where x measured again knowing
+y moves by more than a pixel: a wrong move costs more than none.
 
 Each frame is measured on its own, so a clip's frame k stays a function of frame k.
 """
@@ -72,13 +77,12 @@ def _axis_offset(w: np.ndarray, guide: np.ndarray, axis: int, across: int) -> in
     inner = (slice(r, -r), slice(r, -r))
     along = 0.5 * (np.roll(w, -1, axis) - np.roll(w, 1, axis))[inner]
     sideways = 0.5 * (np.roll(w, -1, 1 - axis) - np.roll(w, 1, 1 - axis))[inner]
-    # NaN (no data) beside a pixel makes both NaN: edges beside holes do not count
     edge = (np.abs(along) > EDGE_GRADIENT) & (np.abs(along) > np.abs(sideways))
     peaks = []  # of each kind of edge with a clear peak
     for near_ahead in (True, False):  # w grows along the axis: the near side lies ahead
         ys, xs = np.nonzero(edge & ((along > 0) == near_ahead))
         if len(ys) < MIN_EDGE_PIXELS:
-            continue  # this kind borders holes (occlusion shadows) or is absent
+            continue  # too few edges of this kind to tell
         peak, gain = _kind_peak(guide, ys + r, xs + r, axis, across)
         if gain >= PEAK_GAIN:
             peaks.append(peak)
@@ -90,12 +94,15 @@ def _axis_offset(w: np.ndarray, guide: np.ndarray, axis: int, across: int) -> in
 
 def depth_edge_offset(color: np.ndarray, depth: np.ndarray) -> tuple[int, int]:
     """(right, down): how far the depth's content sits from the colour's, px; (0, 0) where
-    it cannot be told. `depth` metres at the colour's size, holes filled."""
+    it cannot be told. `depth`: metres at the colour's size, NaN, inf or <= 0 where the
+    sensor had no data."""
     h, w = depth.shape
     if min(h, w) <= 2 * (2 * MAX_OFFSET_PX + 1) or color.shape[:2] != depth.shape:
         return (0, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = np.where(depth > 0, 1.0 / depth, 0.0).astype(np.float32)
+        # no data counts as infinitely far (w = 0): see the module docstring
+        inverse = np.where(np.isfinite(depth) & (depth > 0), 1.0 / depth, 0.0)
+    inverse = inverse.astype(np.float32)
     guide = guide_colour(color)
     first = _axis_offset(inverse, guide, 1, 0)
     down = _axis_offset(inverse, guide, 0, first)
