@@ -126,8 +126,8 @@ class Preview:
         self.scale = 1.0  # the scale of the composite on screen
         self.composite: moderngl.Texture | None = None
         self.retired_composites = 0  # composites of the loops earlier window sizes had
-        self.full_size: FrameLoop | None = None  # S's full-size render, made on the first S
         self.frame = 0  # the output frame shown (what S renders at full size)
+        self.input_index: int | None = None  # its input frame (a loop restarts from None)
         self.lens = controls.lens
         self.stats = FrameStats()
         self.dirty = True  # the window must be redrawn
@@ -228,8 +228,11 @@ class Preview:
         window is minimised)."""
         framebuffer = self.window.framebuffer_size
         shown = shown_size(self.image_size, framebuffer)
-        if min(framebuffer) <= 0 or shown == self.shown:
-            return
+        if min(framebuffer) > 0 and shown != self.shown:
+            self.restart_loop(shown)
+
+    def restart_loop(self, shown: tuple[int, int]) -> None:
+        """A new loop rendering at `shown` in place of the window's (which is released)."""
         self.retired_composites += self.loop.composites
         release_loop(self.loop)
         self.shown = shown
@@ -238,7 +241,6 @@ class Preview:
     def compose(self, t: float) -> None:
         """The composite at preview time t, through the frame loop (which skips what is done)."""
         self.fit_window()
-        shown_before = self.loop.index
         if self.live is not None:
             self.live.poll()
             index = self.live.index
@@ -250,13 +252,13 @@ class Preview:
             self.inverse_depth_range = inverse_depth_range(self.loop.depth)
             self.dirty = True
         self.lens = self.controls.lens_at(t)
-        moving = self.animating(t) or self.loop.index != shown_before
+        moving = self.animating(t) or self.loop.index != self.input_index
         self.scale = self.adaptive.scale if moving else 1.0  # still: one frame at shown size
         width = scaled_size(self.shown, self.scale)[0]
         lens = lens_for_width(self.lens, self.image_size[0], width)
         composites = self.loop.composites
         self.composite = self.loop.compose(index, lens, self.scale)
-        self.frame = index
+        self.frame, self.input_index = index, self.loop.index
         self.dirty |= self.loop.composites != composites
 
     def draw(self) -> None:
@@ -308,17 +310,23 @@ class Preview:
     def render_full_size(self) -> np.ndarray:
         """The frame shown through the current lens at the input's full size, HxWx3 linear.
 
-        A frame shown smaller renders on a second compositor, made on the first S and
-        kept for the next, so the window's composite and textures stay as they are.
+        A frame shown smaller renders through a loop of its own on the window's
+        compositor, whose textures then have the full size; that loop is released
+        and the window's starts again at the size shown, so the session does not
+        keep the full size's memory after the save.
         """
-        from realtime.pipeline import Compositor, read_rgb
+        from realtime.pipeline import read_rgb
 
         if self.shown == self.image_size:
             return read_rgb(self.loop.compose(self.frame, self.lens))
-        if self.full_size is None:
-            condition = self.options.inputs.condition_depth
-            self.full_size = FrameLoop(Compositor(self.ctx), self.source, condition_depth=condition)
-        return read_rgb(self.full_size.compose(self.frame, self.lens))
+        full = FrameLoop(
+            self.compositor, self.source, condition_depth=self.options.inputs.condition_depth
+        )
+        try:
+            return read_rgb(full.compose(self.frame, self.lens))
+        finally:
+            release_loop(full)
+            self.restart_loop(self.shown)
 
     def playback_state(self) -> str:
         """' | frame 3/10' (', paused') for sequence and video inputs; '' for stills."""
@@ -361,9 +369,9 @@ class Preview:
                 if self.window.should_close():
                     break
                 self.controls.update(t)
-                shown, composites = self.loop.index, self.composites
+                shown, composites = self.input_index, self.composites
                 self.compose(t)
-                fresh = self.loop.index != shown
+                fresh = self.input_index != shown
                 rendered = self.composites != composites
                 last = opts.frames is not None and frame + 1 >= opts.frames
                 if self.dirty or opts.frames is not None:
