@@ -32,6 +32,7 @@ from realtime.options import parse_fps
 from realtime.outputs.video import VideoWriter, write_depth_video
 from realtime.preview.controls import BLADE_CYCLE, VIEWS, Controls, Playback, step_f_number
 from realtime.preview.display import Rect, letterbox, window_to_image
+from realtime.preview.reduce import reduce_frame
 from realtime.preview.script import parse_script
 from realtime.preview.window import fit
 from realtime.sources.depth import DepthConvention
@@ -40,6 +41,7 @@ from realtime.sources.images import linear_to_srgb, load_color
 
 ROOT = Path(__file__).resolve().parent.parent
 W, H = 160, 120  # test image size
+LARGE_W, LARGE_H = 400, 300  # a still 2.5 times the test window's side
 SCREEN = (1280, 720)  # the Xvfb screen
 NEAR_M, MID_M, FAR_M = 1.0, 2.5, 6.0  # depths of the test scene's three regions
 RUN_TIMEOUT_S = 120  # one preview subprocess
@@ -84,6 +86,25 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
     depth = np.full((H, W), FAR_M, np.float32)
     depth[:, :60] = NEAR_M
     depth[40:80, 60:110] = MID_M
+    np.save(folder / "c.npy", color)
+    np.save(folder / "d.npy", depth)
+    return Scene(color, depth, folder / "c.npy", folder / "d.npy")
+
+
+@pytest.fixture(scope="session")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Scene:
+    """A 400x300 RGB-D pair for a W x H window: one-pixel texture (a point sample would
+    alias it) on a plane at FAR_M, a near band and a box at MID_M whose edges fall
+    inside the window's pixels."""
+    folder = tmp_path_factory.mktemp("large")
+    yy, xx = np.mgrid[0:LARGE_H, 0:LARGE_W]
+    color = np.zeros((LARGE_H, LARGE_W, 3), np.float32)
+    color[..., 0] = ((xx + yy) % 2) * 0.8 + 0.1
+    color[..., 1] = (yy % 40 < 20) * 0.6 + 0.1
+    color[..., 2] = ((xx + yy) % 80 < 40) * 0.5 + 0.02
+    depth = np.full((LARGE_H, LARGE_W), FAR_M, np.float32)
+    depth[:, :148] = NEAR_M
+    depth[101:199, 151:276] = MID_M
     np.save(folder / "c.npy", color)
     np.save(folder / "d.npy", depth)
     return Scene(color, depth, folder / "c.npy", folder / "d.npy")
@@ -405,6 +426,50 @@ def test_resized_window_keeps_showing_the_image(
     window = iio.imread(double).astype(np.int16)
     assert window.shape == (240, 320, 3)
     assert np.abs(window - encode(bilinear(expected_linear, (320, 240)))).max() <= 1
+
+
+def test_a_still_larger_than_the_window_renders_at_the_window_size(
+    display: str, large: Scene, compositor, tmp_path: Path
+) -> None:
+    """A 400x300 still in a 160x120 window is reduced once to 160x120 (colour by area,
+    depth keeping its edges) and the chain runs on that: the window shows the offscreen
+    render of the reduced input pixel for pixel, not the full-size render scaled down on
+    screen. A smaller window renders at its own size."""
+    lens = Lens(focus_m=MID_M, f_number=1.4)
+    common = [*large.args, "--focus", str(MID_M), "--f-number", "1.4", "--window-size", "160x120"]
+    common += ["--fixed-dt", "0.05", "--frames", "3", "--stats"]
+    expected = {}
+    for size, extra in (((W, H), []), ((80, 60), ["--resize", "80x60@0.05"])):
+        shot = tmp_path / f"{size[0]}.png"
+        result = ok(preview(display, [*common, *extra, "--screenshot", str(shot)]))
+        assert f"input {LARGE_W}x{LARGE_H}, rendered at {size[0]}x{size[1]}" in result.stdout
+        assert f"composites {1 + len(extra) // 2}," in result.stdout  # one per size
+        small = reduce_frame(large.color, large.depth, size)
+        expected[size] = encode(compositor.render(*small, lens))
+        window = iio.imread(shot).astype(np.int16)
+        assert window.shape == (size[1], size[0], 3)
+        assert np.abs(window - expected[size]).max() <= 1
+    # what the window showed before: the full-size render, scaled down on screen
+    full = compositor.render(large.color, large.depth, lens)
+    assert np.abs(encode(bilinear(full, (W, H))) - expected[W, H]).max() > 20
+
+
+def test_a_smaller_window_picks_the_clicked_depth_and_s_saves_the_full_size(
+    display: str, large: Scene, compositor, tmp_path: Path
+) -> None:
+    """Clicks name image pixels whatever the size rendered; S renders the frame shown at
+    the input's full size, equal to the offscreen render."""
+    args = [*large.args, "--focus", str(FAR_M), "--f-number", "1.4", "--window-size", "160x120"]
+    args += ["--fixed-dt", "0.05", "--frames", "4", "--print-focus", "--save-dir", str(tmp_path)]
+    events = ["--click", "30,150@0", "--rack-duration", "0.05", "--key", "s@0.1"]
+    result = ok(preview(display, [*args, *events]))
+    assert float(result.stdout.strip().splitlines()[-1]) == pytest.approx(NEAR_M, rel=1e-6)
+    cues = load_cues(tmp_path / "c-001.toml")
+    lens = cues.focus_track(large.depth).lens_at(cues.lens, 0.0)
+    assert lens.focus_m == pytest.approx(NEAR_M, rel=1e-6)
+    saved = iio.imread(tmp_path / "c-001.png").astype(np.int16)
+    assert saved.shape == (LARGE_H, LARGE_W, 3)
+    assert np.abs(saved - encode(offscreen(compositor, large, lens))).max() <= 1
 
 
 def test_closing_the_window_exits_0(display: str, scene: Scene) -> None:

@@ -954,3 +954,38 @@ def test_a_deck_keeps_its_loop_when_the_depth_is_smaller_than_the_colour(composi
     deck.compose(LENS)
     deck.compose(LENS.with_focus(FAR_M))
     assert deck.loop is loop and deck.composites == 2
+
+
+def test_a_deck_renders_a_source_larger_than_the_window_at_the_window_size(compositor) -> None:  # type: ignore[no-untyped-def]
+    """A deck in a window smaller than its source renders the source reduced to the window's
+    letterbox (realtime.preview.shown), once per window size: the composite is the offscreen
+    render of the reduced frame, bit for bit."""
+    from types import SimpleNamespace
+
+    from realtime.pipeline import read_rgb
+    from realtime.preview.reduce import reduce_frame
+    from realtime.show.output import Deck
+
+    color, depth = scene_pair()
+    expected = {
+        size: compositor.render(*reduce_frame(color, depth, size), LENS)
+        for size in ((64, 48), (40, 30))
+    }
+    source = SimpleNamespace(
+        color=color,
+        depth=depth,
+        spec=SimpleNamespace(condition_depth=False),
+        input_index=lambda k: 0,
+    )
+    source.read = lambda k: (source.color, source.depth)
+    deck = Deck(compositor)
+    deck.load(source)  # type: ignore[arg-type]
+    composite = deck.compose(LENS, window=(96, 48))  # pillarboxed: 64x48 shown
+    assert composite.size == (64, 48) and deck.textures[0].size == (64, 48)
+    assert np.array_equal(read_rgb(composite), expected[64, 48])
+    loop = deck.loop
+    deck.compose(LENS, window=(96, 48))
+    assert deck.loop is loop and deck.composites == 1
+    assert np.array_equal(read_rgb(deck.compose(LENS, window=(40, 40))), expected[40, 30])
+    assert deck.loop is not loop and deck.composites == 2
+    assert deck.compose(LENS, window=(320, 240)).size == (W, H)  # never enlarged

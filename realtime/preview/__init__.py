@@ -17,6 +17,8 @@ Layers, arrows pointing one way (options -> app -> controls, window, display):
   controls  focus, lens, view and playback as pure functions of input and time (no GL)
   window    the glfw window; its callbacks only queue events
   display   the display pass: the composite or a debug view into the window
+  shown     the size rendered: at most the window's letterbox, the input reduced to it
+            once a frame (reduce: colour by area, depth keeping its edges)
   app       the loop: events -> Controls -> FrameLoop (realtime.frameloop) -> display -> swap
 """
 

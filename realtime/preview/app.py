@@ -8,6 +8,10 @@ which input frame shows and `Controls` which lens, and hands both to the shared
 `FrameLoop` (realtime.frameloop), which uploads and runs the passes only when
 they changed. The window is redrawn only when something changed; an idle
 interactive window sleeps until the next event.
+
+The loop renders what the window shows (realtime.preview.shown): a frame larger
+than the window's letterbox is reduced to it once per input frame, and a new
+window size starts a new loop at the new size. S renders the full-size frame.
 """
 
 from __future__ import annotations
@@ -24,16 +28,25 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.frameloop import FrameLoop, FrameSource, LiveFrames
 from realtime.outputs.sinks import Sinks
+from realtime.passes.resample import scaled_size
 from realtime.preview.controls import Controls, Playback
 from realtime.preview.hud import HUD_INTERVAL_S, STATS_FRAMES, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
 from realtime.preview.scaling import AdaptiveScale
 from realtime.preview.script import ScriptEvent
+from realtime.preview.shown import (
+    lens_for_width,
+    release_loop,
+    scale_pixel,
+    shown_loop,
+    shown_size,
+)
 from realtime.preview.window import Window, WindowEvent
 
 if TYPE_CHECKING:
     import moderngl
 
+    from realtime.lens import Lens
     from realtime.sources.images import PathLike
 
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
@@ -71,6 +84,7 @@ class Preview:
         from realtime.preview.display import Display, display_defines
 
         self.options = options
+        self.source = source
         self.controls = controls
         self.playback = playback
         self.files = files
@@ -99,8 +113,9 @@ class Preview:
                 self.ctx = moderngl.create_context(require=330)
             except Exception as e:  # moderngl and glcontext raise plain Exceptions
                 raise InputError(f"the window has no OpenGL 3.3 context ({e})") from e
-            condition = options.inputs.condition_depth
-            self.loop = FrameLoop(Compositor(self.ctx), source, condition_depth=condition)
+            self.compositor = Compositor(self.ctx)
+            self.shown = shown_size(self.image_size, self.window.framebuffer_size)
+            self.loop = self._frame_loop(self.shown)
             self.display = Display(self.ctx, display_defines(controls.lens.clamp_px))
         except BaseException:
             self.sinks.close()
@@ -110,6 +125,9 @@ class Preview:
         self.adaptive = AdaptiveScale(options.target_fps)
         self.scale = 1.0  # the scale of the composite on screen
         self.composite: moderngl.Texture | None = None
+        self.retired_composites = 0  # composites of the loops earlier window sizes had
+        self.frame = 0  # the output frame shown (what S renders at full size)
+        self.input_index: int | None = None  # its input frame (a loop restarts from None)
         self.lens = controls.lens
         self.stats = FrameStats()
         self.dirty = True  # the window must be redrawn
@@ -162,14 +180,13 @@ class Preview:
 
         kind, value = event.kind, event.value
         if kind == "click":
-            x, y = value
-            self.controls.click(x, y, t)
+            self.click(value, t)
         elif kind == "press":
             pixel = window_to_image(
                 value, self.window.window_size, self.window.framebuffer_size, self.image_size
             )
             if pixel is not None:
-                self.controls.click(*pixel, t)
+                self.click(pixel, t)
         elif kind == "cursor" and self.controls.view == "split":
             fw = self.window.framebuffer_size[0]
             ww = max(self.window.window_size[0], 1)
@@ -189,11 +206,41 @@ class Preview:
         elif kind == "redraw":
             self.dirty = True
 
+    def click(self, pixel: tuple[int, int], t: float) -> None:
+        """Rack to the depth under image pixel (x, y), read from the depth map shown."""
+        assert self.controls.depth_m is not None
+        height, width = self.controls.depth_m.shape
+        self.controls.click(*scale_pixel(pixel, self.image_size, (width, height)), t)
+
     # -- drawing --
+
+    def _frame_loop(self, size: tuple[int, int]) -> FrameLoop:
+        condition = self.options.inputs.condition_depth
+        return shown_loop(self.compositor, self.source, self.image_size, size, condition)
+
+    @property
+    def composites(self) -> int:
+        """How often the chain ran for the window, at every size it had."""
+        return self.retired_composites + self.loop.composites
+
+    def fit_window(self) -> None:
+        """Render at the size the window shows: a new loop when that changed (not while the
+        window is minimised)."""
+        framebuffer = self.window.framebuffer_size
+        shown = shown_size(self.image_size, framebuffer)
+        if min(framebuffer) > 0 and shown != self.shown:
+            self.restart_loop(shown)
+
+    def restart_loop(self, shown: tuple[int, int]) -> None:
+        """A new loop rendering at `shown` in place of the window's (which is released)."""
+        self.retired_composites += self.loop.composites
+        release_loop(self.loop)
+        self.shown = shown
+        self.loop = self._frame_loop(shown)
 
     def compose(self, t: float) -> None:
         """The composite at preview time t, through the frame loop (which skips what is done)."""
-        shown_before = self.loop.index
+        self.fit_window()
         if self.live is not None:
             self.live.poll()
             index = self.live.index
@@ -205,10 +252,13 @@ class Preview:
             self.inverse_depth_range = inverse_depth_range(self.loop.depth)
             self.dirty = True
         self.lens = self.controls.lens_at(t)
-        moving = self.animating(t) or self.loop.index != shown_before
-        self.scale = self.adaptive.scale if moving else 1.0  # still: one full-res frame
+        moving = self.animating(t) or self.loop.index != self.input_index
+        self.scale = self.adaptive.scale if moving else 1.0  # still: one frame at shown size
+        width = scaled_size(self.shown, self.scale)[0]
+        lens = lens_for_width(self.lens, self.image_size[0], width)
         composites = self.loop.composites
-        self.composite = self.loop.compose(index, self.lens, self.scale)
+        self.composite = self.loop.compose(index, lens, self.scale)
+        self.frame, self.input_index = index, self.loop.index
         self.dirty |= self.loop.composites != composites
 
     def draw(self) -> None:
@@ -221,10 +271,15 @@ class Preview:
             self.composite,
             *self.loop.inputs,
             view=c.view,
-            coc_params=self.lens.coc_scale_bias(self.image_size[0]),
+            coc_params=self.shown_lens.coc_scale_bias(self.shown[0]),
             inverse_depth_range=self.inverse_depth_range,
             split=c.split,
         )
+
+    @property
+    def shown_lens(self) -> Lens:
+        """The lens for the frame at the size shown (the CoC view's pixels are the window's)."""
+        return lens_for_width(self.lens, self.image_size[0], self.shown[0])
 
     def read_screen(self) -> np.ndarray:
         """The back buffer as HxWx3 uint8, top row first (read before swapping)."""
@@ -233,17 +288,17 @@ class Preview:
         return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
 
     def save(self) -> None:
-        """S: the composite as rendered (PNG, no overlays) and the state as a cue file."""
+        """S: the frame shown, rendered at full size (PNG, no overlays; what `rackfocus
+        render` makes of it), and the state as a cue file."""
         from realtime.cues import cue_text
         from realtime.outputs.images import write_image
-        from realtime.pipeline import read_rgb
 
         assert self.composite is not None and self.loop.index is not None
         if self.files is None:
             raise InputError("S saves a cue file of input files; this source has none")
         rgb, depth = self.files(self.loop.index)
         stem = next_free_stem(self.options.save_dir, Path(rgb).stem)  # rgb_1012, not rgb_%04d
-        write_image(stem.with_suffix(".png"), read_rgb(self.composite))
+        write_image(stem.with_suffix(".png"), self.render_full_size())
         cue = stem.with_suffix(".toml")
         text = cue_text(self.lens, rgb, depth, self.options.inputs.convention)
         try:
@@ -251,6 +306,27 @@ class Preview:
         except OSError as e:
             raise InputError(f"{cue}: cannot write: {e.strerror or e}") from e
         self.log(f"saved {stem.with_suffix('.png')} and {cue}")
+
+    def render_full_size(self) -> np.ndarray:
+        """The frame shown through the current lens at the input's full size, HxWx3 linear.
+
+        A frame shown smaller renders through a loop of its own on the window's
+        compositor, whose textures then have the full size; that loop is released
+        and the window's starts again at the size shown, so the session does not
+        keep the full size's memory after the save.
+        """
+        from realtime.pipeline import read_rgb
+
+        if self.shown == self.image_size:
+            return read_rgb(self.loop.compose(self.frame, self.lens))
+        full = FrameLoop(
+            self.compositor, self.source, condition_depth=self.options.inputs.condition_depth
+        )
+        try:
+            return read_rgb(full.compose(self.frame, self.lens))
+        finally:
+            release_loop(full)
+            self.restart_loop(self.shown)
 
     def playback_state(self) -> str:
         """' | frame 3/10' (', paused') for sequence and video inputs; '' for stills."""
@@ -293,10 +369,10 @@ class Preview:
                 if self.window.should_close():
                     break
                 self.controls.update(t)
-                shown, composites = self.loop.index, self.loop.composites
+                shown, composites = self.input_index, self.composites
                 self.compose(t)
-                fresh = self.loop.index != shown
-                rendered = self.loop.composites != composites
+                fresh = self.input_index != shown
+                rendered = self.composites != composites
                 last = opts.frames is not None and frame + 1 >= opts.frames
                 if self.dirty or opts.frames is not None:
                     self.draw()
@@ -359,11 +435,13 @@ class Preview:
             rate = f"median frame {median:.1f} ms ({1000.0 / median:.1f} fps)"
             fw, fh = self.window.framebuffer_size
             print(
-                f"frames {s.frames}, composites {self.loop.composites}, {elapsed_s:.3f} s, "
+                f"frames {s.frames}, composites {self.composites}, {elapsed_s:.3f} s, "
                 f"{rate if s.frames > 1 else 'no frame rate'}, {fw}x{fh}, "
                 f"renderer {self.ctx.info['GL_RENDERER']}",
                 flush=True,
             )
+            (iw, ih), (sw, sh) = self.image_size, self.shown
+            print(f"input {iw}x{ih}, rendered at {sw}x{sh}", flush=True)
             if self.live is not None:
                 print(live_report(self.live, self.latency_ms), flush=True)
             if self.options.target_fps > 0:

@@ -41,7 +41,7 @@ rackfocus preview
   I             HUD in the window title: focus, f-number, fps, frame time
   space         play / pause the --cues timeline and sequence / video inputs
   F             fullscreen on --monitor N (again: back to a window)
-  S             save the composite (PNG) and the current state (cue TOML)
+  S             save the composite at full size (PNG) and the state (cue TOML)
   H             this help
   Esc, Q        quit"""
 

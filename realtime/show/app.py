@@ -132,9 +132,10 @@ class Show:
             height, width = first.depth.shape
             self.output = ShowOutput(s, (width, height), lens.clamp_px)
             try:
+                window = self.output.window.framebuffer_size
                 for deck in self.output.decks:  # both warm: every pass compiled, target made
                     deck.load(first)
-                    deck.compose(lens)
+                    deck.compose(lens, window=window)
             except BaseException:
                 self.output.close()
                 raise

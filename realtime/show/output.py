@@ -18,6 +18,9 @@ display (sRGB) codes, as a video mixer mixes gamma-encoded signals. Outside a
 fade the live composite is drawn straight to the window. Every GL object is
 made before the first frame (both decks warmed up, the mix target allocated),
 so a long show allocates nothing more unless the window or a source changes size.
+
+Each deck renders what the window shows (realtime.preview.shown): a source larger
+than the window's letterbox is reduced to it once per input frame.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.frameloop import FrameLoop
 from realtime.lens import Lens
+from realtime.passes.base import Size
+from realtime.passes.resample import scaled_size
+from realtime.preview.shown import lens_for_width, release_loop, shown_loop, shown_size
 from realtime.show.config import ShowSettings
 
 if TYPE_CHECKING:
@@ -50,6 +56,7 @@ class Deck:
         self.compositor = compositor
         self.source: ShowSource | None = None
         self.loop: FrameLoop | None = None
+        self.sizes: tuple[Size, Size] | None = None  # the loop's (frame size, size rendered)
         self.composites = 0  # how often the pass chain ran on this deck
 
     @property
@@ -59,22 +66,33 @@ class Deck:
 
     def load(self, source: ShowSource) -> None:
         self.source = source
+        self._drop_loop()
+
+    def _drop_loop(self) -> None:
+        if self.loop is not None:
+            release_loop(self.loop)
         self.loop = None
 
-    def compose(self, lens: Lens, scale: float = 1.0) -> moderngl.Texture:
+    def compose(
+        self, lens: Lens, scale: float = 1.0, window: Size | None = None
+    ) -> moderngl.Texture:
         """The composite of the source's current frame through `lens` at `scale` (adaptive
-        resolution; reran only on change)."""
+        resolution; reran only on change), at most the size it is shown at in a `window`
+        framebuffer of that size (None: the frame's own size)."""
         source = self.source
         assert source is not None and source.depth is not None
-        loop = self.loop
         assert source.color is not None
         size = (source.color.shape[1], source.color.shape[0])  # the frame's, whatever the depth's
-        if loop is None or (loop.size is not None and loop.size != size):
+        shown = shown_size(size, window) if window is not None and min(window) > 0 else size
+        if self.loop is None or self.sizes != (size, shown):
+            self._drop_loop()  # a new source, a new size, or a new window size
             condition = source.spec.condition_depth
-            loop = FrameLoop(self.compositor, source, condition_depth=condition)
-            self.loop = loop  # a new source, or a new size
+            self.loop = shown_loop(self.compositor, source, size, shown, condition)
+            self.sizes = (size, shown)
+        loop = self.loop
         before = loop.composites
-        composite = loop.compose(0, lens, scale)
+        width = scaled_size(shown, scale)[0]
+        composite = loop.compose(0, lens_for_width(lens, size[0], width), scale)
         self.composites += loop.composites - before
         return composite
 
@@ -179,13 +197,13 @@ class ShowOutput:
             return
         if len(shown) == 1 or w >= 1.0 or w <= 0.0:
             deck = shown[-1] if w > 0.0 or len(shown) == 1 else shown[0]
-            self.display.run(screen, size, deck.compose(lens, scale), *deck.textures)
+            self.display.run(screen, size, deck.compose(lens, scale, size), *deck.textures)
             return
         assert outgoing is not None
         import moderngl
 
         target = self._mix_target(size)
-        below, above = outgoing.compose(lens, scale), live.compose(lens, scale)
+        below, above = outgoing.compose(lens, scale, size), live.compose(lens, scale, size)
         self.display.run(target, size, below, *outgoing.textures)
         ctx = self.ctx
         try:
