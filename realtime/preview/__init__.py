@@ -18,6 +18,7 @@ Layers, arrows pointing one way (options -> app -> controls, window, display):
   window    the glfw window; its callbacks only queue events
   display   the display pass: the composite or a debug view into the window
   app       the loop: events -> Controls -> FrameLoop (realtime.frameloop) -> display -> swap
+  remote    --web: the show's web remote (page, server, command model) on app's loop
 """
 
 from __future__ import annotations

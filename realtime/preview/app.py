@@ -13,6 +13,7 @@ interactive window sleeps until the next event.
 from __future__ import annotations
 
 import math
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ from realtime.preview.window import Window, WindowEvent
 if TYPE_CHECKING:
     import moderngl
 
+    from realtime.preview.remote import PreviewRemote
     from realtime.sources.images import PathLike
 
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
@@ -116,6 +118,17 @@ class Preview:
         self.title = ""
         self.title_at = -math.inf
         self.screenshot: np.ndarray | None = None
+        self.remote: PreviewRemote | None = None  # --web: the web remote
+        if options.web_port is not None:
+            from realtime.preview.remote import PreviewRemote
+
+            try:
+                self.remote = PreviewRemote(self)
+                self.remote.start()
+            except BaseException:
+                self.sinks.close()
+                self.window.destroy()
+                raise
 
     # -- events --
 
@@ -281,11 +294,14 @@ class Preview:
         opts = self.options
         wall0 = time.perf_counter()
         frame = 0
+        previous = signal.signal(signal.SIGTERM, lambda *_: self.window.close())  # as Esc does
         try:
             while True:
                 frame_start = time.perf_counter()
                 t = frame * opts.fixed_dt if opts.fixed_dt is not None else frame_start - wall0
                 self.window.poll()
+                if self.remote is not None:
+                    self.remote.obey(t)
                 while self.script and self.script[0].time_s <= t:
                     self.handle(self.script.popleft(), t)
                 for event in self.window.drain():
@@ -302,6 +318,8 @@ class Preview:
                     self.draw()
                     if last and opts.screenshot:
                         self.screenshot = self.read_screen()
+                    if self.remote is not None:
+                        self.remote.capture(time.perf_counter())
                     if self.sinks:
                         self.sinks.capture(self.ctx, self.window.framebuffer_size)
                     self.window.swap()
@@ -316,6 +334,8 @@ class Preview:
                             1000 * (time.monotonic() - self.live.frame.capture_s)
                         )
                 self.update_title(time.perf_counter())
+                if self.remote is not None:
+                    self.remote.presented(time.perf_counter())
                 frame += 1
                 if last:
                     break
@@ -327,6 +347,9 @@ class Preview:
                 self.screenshot = self.read_screen()
             return self.finish(time.perf_counter() - wall0)
         finally:
+            signal.signal(signal.SIGTERM, previous)
+            if self.remote is not None:
+                self.remote.close()  # before the window: the server wakes glfw
             self.sinks.close()
             self.window.destroy()
 
@@ -342,6 +365,8 @@ class Preview:
             wait = min(wait, max(self.script[0].time_s - t, MIN_WAIT_S))
         if self.playback is not None:
             wait = min(wait, max(self.playback.next_change_s(t), MIN_WAIT_S))
+        if self.remote is not None:
+            wait = min(wait, max(self.remote.wait_s(), MIN_WAIT_S))
         return wait
 
     def finish(self, elapsed_s: float) -> int:
@@ -370,6 +395,9 @@ class Preview:
                 print(self.adaptive.report(), flush=True)
             for line in self.sinks.summaries():
                 print(line, flush=True)
+            if self.remote is not None:
+                for line in self.remote.summaries():
+                    print(line, flush=True)
         return 0
 
 
