@@ -2,9 +2,10 @@
 
 A page asks for one with a line `<!-- generated: NAME -->`; the build replaces it with
 GENERATORS[NAME](), made from the code's own tables: the argparse parsers (the CLI
-reference), the show's command model (the OSC table), the preview's key help, and the
-annotated examples in the cue file and show config modules' docstrings. A name that is not
-known fails the build. tests/test_docs.py imports this file too.
+reference), the show's command model (the OSC table), the commands the preview's web
+remote offers, the preview's key help, and the annotated examples in the cue file and
+show config modules' docstrings. A name that is not known fails the build.
+tests/test_docs.py imports this file too.
 """
 
 from __future__ import annotations
@@ -57,6 +58,16 @@ def osc_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def preview_remote_table() -> str:
+    """The commands the preview's web remote offers, from realtime.preview.remote.OFFERS."""
+    from realtime.preview.remote import OFFERS
+
+    rows = ["| command | page control | what the preview does |", "|---|---|---|"]
+    for offer in OFFERS:
+        rows.append(f"| `{offer.path}` | {offer.control} | {offer.effect} |")
+    return "\n".join(rows) + "\n"
+
+
 def preview_keys() -> str:
     """The preview's keys and mouse actions: the text its H key prints."""
     from realtime.preview.options import HELP
@@ -89,6 +100,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "cli": cli_reference,
     "osc-table": osc_table,
     "preview-keys": preview_keys,
+    "preview-remote": preview_remote_table,
     "cue-example": cue_example,
     "show-example": show_example,
 }

@@ -1,4 +1,5 @@
-"""Command-line options shared by the front ends: the lens group and value parsers.
+"""Command-line options shared by the front ends: the lens, sink and web remote groups and
+value parsers.
 
 Values are parsed here rather than by argparse `type=` so that a bad one is an
 InputError with one line, like every other input problem.
@@ -214,6 +215,41 @@ def sinks_from_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
     ndi = check_ndi_name(args.ndi) if args.ndi is not None else None
     return ndi, check_stream_url(args.stream) if args.stream is not None else None
+
+
+TCP_PORTS = (0, 65535)  # --web: a TCP port; 0 asks for any free one
+DEFAULT_WEB_HOST = "127.0.0.1"  # the web remote listens on this machine only unless told
+
+
+def add_web_arguments(group: argparse._ArgumentGroup) -> None:
+    """--web, --web-host, --web-token: the web remote for a phone (realtime.show.web)."""
+    group.add_argument(
+        "--web", type=int, metavar="PORT", help="serve the web remote on TCP PORT (0: any)"
+    )
+    group.add_argument(
+        "--web-host",
+        metavar="ADDR",
+        help=f"its address (default {DEFAULT_WEB_HOST}; phones: 0.0.0.0)",
+    )
+    group.add_argument(
+        "--web-token",
+        metavar="TOKEN",
+        help="the web remote's token (default: a new one each start, printed with the URL)",
+    )
+
+
+def web_from_args(args: argparse.Namespace) -> tuple[int | None, str | None, str | None]:
+    """(port, host, token) of --web, --web-host and --web-token, checked; None where not
+    given."""
+    low, high = TCP_PORTS
+    if args.web is not None and not low <= args.web <= high:
+        raise InputError(f"--web {args.web}: must be a TCP port, {low}..{high}")
+    token = None
+    if args.web_token is not None:
+        from realtime.show.web import check_token
+
+        token = check_token(args.web_token)
+    return args.web, args.web_host, token
 
 
 def add_tiling_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,7 @@ READ_TIMEOUT_S = 30
 LUMA_709 = (0.2126, 0.7152, 0.0722)  # Rec. 709 luma weights
 STALL_P99_MS = 250.0  # a status window's p99 frame time above this is a stall
 PREVIEW_FRAMES = 3000  # scripted, uncapped: a few seconds, enough for ffmpeg to probe the stream
+ENDLESS_FRAMES = 10**7  # a scripted preview that draws every frame until SIGTERM stops it
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +325,44 @@ def test_ndi_frames_match_the_render_and_a_vanishing_receiver_changes_nothing(
     assert stopped is not None
     final = [m for m in counts if m][-1]
     assert int(final.group(1)) + int(final.group(2)) == int(stopped.group(1))  # every frame
+
+
+def test_the_preview_sends_ndi_too(
+    display: str, scenes: Scenes, compositor, tmp_path: Path
+) -> None:
+    """--ndi on the preview, in the namespace too: a scripted preview (every frame drawn)
+    until the receiver has its frames, then SIGTERM; --stats counts every frame."""
+    import NDIlib  # noqa: F401  (the wheel must be installed: fail, never skip)
+
+    out = tmp_path / "frames"
+    out.mkdir()
+    lens = ["--focus", str(LENS.focus_m), "--f-number", str(LENS.f_number)]
+    args = shlex.join([*scenes.args, *lens, "--frames", str(ENDLESS_FRAMES), "--fixed-dt", "0.05"])
+    python = sys.executable
+    script = (
+        f"{python} -m realtime preview {args} --stats --ndi '{NDI_NAME}' "
+        f"> '{tmp_path / 'preview.out'}' 2> '{tmp_path / 'preview.err'}' & preview=$!; "
+        f"{python} tests/ndi_receiver.py '{NDI_NAME}' '{out}' --latency-frames 10 "
+        f"|| code=$?; kill -TERM $preview; wait $preview || echo preview exit $?; "
+        "exit ${code:-0}"
+    )
+    result = in_loopback_namespace(script, NAMESPACE_TIMEOUT_S, env_for(display))
+    stdout = (tmp_path / "preview.out").read_text()
+    assert result.returncode == 0, result.stderr + (tmp_path / "preview.err").read_text()
+    assert "preview exit" not in result.stdout, result.stdout
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = encode(compositor.render(*scenes.a, LENS))
+    received = [np.load(f) for f in sorted(out.glob("frame_*.npy"))]
+    assert report["frames"] == 10 and len(received) == 3
+    assert received[0].shape == expected.shape
+    psnrs, rgb = quality(received, expected)
+    frames = re.search(r"^frames (\d+),", stdout, re.MULTILINE)
+    sent = re.search(r"ndi 'rackfocus test': (\d+) frames sent, (\d+) dropped", stdout)
+    assert frames is not None and sent is not None, stdout
+    found = f"found in {report['found_s']:.2f} s"
+    print(f"\npreview NDI: {found}; PSNR luma {db(psnrs)}, RGB {db(rgb)}; {sent.group(0)}")
+    assert min(psnrs) >= NDI_PSNR_DB
+    assert int(sent.group(1)) + int(sent.group(2)) == int(frames.group(1))  # every frame
 
 
 class Logged:

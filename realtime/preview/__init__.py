@@ -20,6 +20,7 @@ Layers, arrows pointing one way (options -> app -> controls, window, display):
   shown     the size rendered: at most the window's letterbox, the input reduced to it
             once a frame (reduce: colour by area, depth keeping its edges)
   app       the loop: events -> Controls -> FrameLoop (realtime.frameloop) -> display -> swap
+  remote    --web: the show's web remote (page, server, command model) on app's loop
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ window size starts a new loop at the new size. S renders the full-size frame.
 from __future__ import annotations
 
 import math
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     import moderngl
 
     from realtime.lens import Lens
+    from realtime.preview.remote import PreviewRemote
     from realtime.sources.images import PathLike
 
 IDLE_WAIT_S = 0.25  # an idle window blocks for events at most this long
@@ -134,6 +136,17 @@ class Preview:
         self.title = ""
         self.title_at = -math.inf
         self.screenshot: np.ndarray | None = None
+        self.remote: PreviewRemote | None = None  # --web: the web remote
+        if options.web_port is not None:
+            from realtime.preview.remote import PreviewRemote
+
+            try:
+                self.remote = PreviewRemote(self)
+                self.remote.start()
+            except BaseException:
+                self.sinks.close()
+                self.window.destroy()
+                raise
 
     # -- events --
 
@@ -357,11 +370,14 @@ class Preview:
         opts = self.options
         wall0 = time.perf_counter()
         frame = 0
+        previous = signal.signal(signal.SIGTERM, lambda *_: self.window.close())  # as Esc does
         try:
             while True:
                 frame_start = time.perf_counter()
                 t = frame * opts.fixed_dt if opts.fixed_dt is not None else frame_start - wall0
                 self.window.poll()
+                if self.remote is not None:
+                    self.remote.obey(t)
                 while self.script and self.script[0].time_s <= t:
                     self.handle(self.script.popleft(), t)
                 for event in self.window.drain():
@@ -378,6 +394,8 @@ class Preview:
                     self.draw()
                     if last and opts.screenshot:
                         self.screenshot = self.read_screen()
+                    if self.remote is not None:
+                        self.remote.capture(time.perf_counter())
                     if self.sinks:
                         self.sinks.capture(self.ctx, self.window.framebuffer_size)
                     self.window.swap()
@@ -392,6 +410,8 @@ class Preview:
                             1000 * (time.monotonic() - self.live.frame.capture_s)
                         )
                 self.update_title(time.perf_counter())
+                if self.remote is not None:
+                    self.remote.presented(time.perf_counter())
                 frame += 1
                 if last:
                     break
@@ -403,6 +423,9 @@ class Preview:
                 self.screenshot = self.read_screen()
             return self.finish(time.perf_counter() - wall0)
         finally:
+            signal.signal(signal.SIGTERM, previous)
+            if self.remote is not None:
+                self.remote.close()  # before the window: the server wakes glfw
             self.sinks.close()
             self.window.destroy()
 
@@ -418,6 +441,8 @@ class Preview:
             wait = min(wait, max(self.script[0].time_s - t, MIN_WAIT_S))
         if self.playback is not None:
             wait = min(wait, max(self.playback.next_change_s(t), MIN_WAIT_S))
+        if self.remote is not None:
+            wait = min(wait, max(self.remote.wait_s(), MIN_WAIT_S))
         return wait
 
     def finish(self, elapsed_s: float) -> int:
@@ -448,6 +473,9 @@ class Preview:
                 print(self.adaptive.report(), flush=True)
             for line in self.sinks.summaries():
                 print(line, flush=True)
+            if self.remote is not None:
+                for line in self.remote.summaries():
+                    print(line, flush=True)
         return 0
 
 

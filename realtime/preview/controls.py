@@ -124,10 +124,23 @@ class Controls:
         """Rack from the current focus to the depth at image pixel (x, y); returns the target."""
         target = pick_depth(self.depth_m, x, y)
         target = max(target, min_focus_m(self.lens))
+        self.rack_to(target, self.rack_duration_s, t)
+        return target
+
+    def rack_to(self, focus_m: float, duration_s: float, t: float) -> None:
+        """Rack from the current focus to `focus_m` over `duration_s` (0: at once); a cue
+        timeline stops where it is."""
         self.pause(t)
         start = self.track.focus_at(t)
-        self.track = rack(start, target, self.rack_duration_s, self.easing_name, start_s=t)
-        return target
+        if duration_s > 0:
+            self.track = rack(start, focus_m, duration_s, self.easing_name, start_s=t)
+        else:
+            self.track = hold(focus_m, t)
+
+    def set_f_number(self, f_number: float, t: float) -> None:
+        """The f-number at once (a rack goes on); a cue timeline stops where it is."""
+        self.pause(t)
+        self.lens = replace(self.lens, f_number=f_number)
 
     def scroll(self, notches: int, t: float) -> None:
         """Open (notches > 0) or close the aperture by third stops."""

@@ -16,14 +16,17 @@ from realtime.errors import InputError
 from realtime.focus import DEFAULT_EASING, EASINGS, FAR_FOCUS_M, FocusTarget, easing
 from realtime.lens import Lens
 from realtime.options import (
+    DEFAULT_WEB_HOST,
     FOCUS_AT_HELP,
     add_lens_arguments,
     add_sink_arguments,
+    add_web_arguments,
     focus_target_from_args,
     lens_from_args,
     parse_fps,
     parse_size,
     sinks_from_args,
+    web_from_args,
 )
 from realtime.preview.controls import DEFAULT_RACK_S, VIEWS
 from realtime.preview.scaling import DEFAULT_TARGET_FPS
@@ -77,6 +80,9 @@ class PreviewOptions:
     stats: bool = False  # print frames, frame rate and renderer at exit
     ndi: str | None = None  # NDI source name the presented frames go out as; None: no NDI
     stream: str | None = None  # udp:// or srt:// URL of an H.264 MPEG-TS stream; None: none
+    web_port: int | None = None  # TCP port of the web remote (realtime.preview.remote); 0: any
+    web_host: str = DEFAULT_WEB_HOST  # address the web remote listens on
+    web_token: str | None = None  # the web remote's token; None: a new one each start
 
     @property
     def label(self) -> str:
@@ -113,6 +119,7 @@ def add_preview_arguments(parser: argparse.ArgumentParser) -> None:
     add("--window-size", metavar="WxH", help="window size (default: the image's, fit to screen)")
     add("--no-vsync", action="store_true", help="do not wait for the display's refresh")
     add_sink_arguments(group)
+    add_web_arguments(group)
     add(
         "--target-fps",
         type=float,
@@ -191,6 +198,9 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
     if args.as_live and (inputs.source is None or inputs.source.live):
         raise InputError("--as-live plays a --source clip (synthetic:, realsense:REC) as a camera")
     ndi, stream = sinks_from_args(args)
+    web_port, web_host, web_token = web_from_args(args)
+    if web_port is None and (web_host is not None or web_token is not None):
+        raise InputError("--web-host and --web-token need --web PORT")
     target = focus_target_from_args(args)
     focus_m = args.focus if target is None else None
     placeholder = focus_m if focus_m is not None else FAR_FOCUS_M  # focus may come later
@@ -221,4 +231,7 @@ def options_from_args(args: argparse.Namespace) -> PreviewOptions:
         stats=args.stats,
         ndi=ndi,
         stream=stream,
+        web_port=web_port,
+        web_host=web_host or DEFAULT_WEB_HOST,
+        web_token=web_token,
     )

@@ -40,7 +40,16 @@ from realtime.focus import AutoTarget, resolve_target
 from realtime.outputs.sinks import Sinks
 from realtime.preview.controls import min_focus_m
 from realtime.preview.scaling import AdaptiveScale
-from realtime.show.commands import Command, CommandQueue, Counters, Limits, Status, total
+from realtime.show.commands import (
+    LATENCIES_KEPT,
+    Command,
+    CommandQueue,
+    Counters,
+    Limits,
+    Status,
+    latency_report,
+    total,
+)
 from realtime.show.commands import status_values as status_pairs
 from realtime.show.config import ShowConfig, ShowSettings
 from realtime.show.inputs import ShowSource
@@ -53,7 +62,6 @@ from realtime.show.soak import (
     FrameClock,
     Sample,
     gl_objects,
-    percentile,
     resident_bytes,
     soak_report,
     warmup_frames,
@@ -64,7 +72,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_FPS = 60.0  # frame-rate cap when the monitor does not say its refresh rate
 RELOADABLE = ("rack_duration_s", "fade_s", "status_interval_s")  # [show] keys an edit changes
-LATENCIES_KEPT = 4096  # command latencies (arrival -> frame presented) kept for the report
 
 
 def frame_cap(settings: ShowSettings, refresh_hz: float) -> float | None:
@@ -475,14 +482,6 @@ class Show:
             out.append(self.web.summary())
         return out + self.sinks.summaries()
 
-    def latency_report(self) -> str:
-        ms = [1000.0 * s for s in self.latencies_s]
-        return (
-            f"commands: {len(ms)} applied, arrival to frame presented p50 "
-            f"{percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
-            f"max {percentile(ms, 100):.1f} ms"
-        )
-
     def finish(self, frames: int, elapsed_s: float) -> int:
         composites = sum(deck.composites for deck in self.decks)
         rate = frames / elapsed_s if elapsed_s > 0 else math.nan
@@ -494,7 +493,7 @@ class Show:
         for line in self.summaries():
             self.info(line)
         if self.latencies_s:
-            self.info(self.latency_report())
+            self.info(latency_report(self.latencies_s))
         if self.adaptive.frames_at:
             self.info(self.adaptive.report())
         if self.options.screenshot is not None and self.screenshot is not None:

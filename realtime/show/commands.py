@@ -25,9 +25,11 @@ from typing import Any
 from realtime.focus import FAR_FOCUS_M
 from realtime.preview.controls import F_NUMBER_RANGE
 from realtime.show.playlist import SUBJECTS
+from realtime.show.soak import percentile
 
 QUEUE_SIZE = 256  # commands waiting for the render thread; beyond it the oldest are dropped
 MAX_RACK_S = 600.0  # longest /focus/rack, seconds
+LATENCIES_KEPT = 4096  # command latencies (arrival -> frame presented) kept for the report
 
 Arg = float | int | str
 Reply = Callable[[list[tuple[str, Arg]]], None]  # sends (address, value) pairs back
@@ -40,6 +42,7 @@ class Limits:
     min_focus_m: float = 0.0  # nearest focus the lens can take, metres
     cues: int = 1  # cues in the playlist
     sources: tuple[str, ...] = ()  # source names
+    commands: frozenset[str] | None = None  # the names this front end offers; None: all
 
 
 class Rejected(Exception):
@@ -232,11 +235,17 @@ BY_PATH = {spec.path: spec for spec in COMMANDS}
 
 
 def check(path: str, params: Sequence[Any], limits: Limits) -> tuple[Arg, ...] | None:
-    """The checked arguments of a command (None: a button's release); Rejected if bad."""
+    """The checked arguments of a command (None: a button's release); Rejected if bad. A
+    name the front end does not offer (the preview has no cues) is as unknown as a typo."""
     spec = BY_PATH.get(path)
-    if spec is None:
+    if spec is None or (limits.commands is not None and path not in limits.commands):
         raise Rejected("unknown")
     return spec.check(params, limits)
+
+
+def offered(limits: Limits) -> list[str]:
+    """The names of the commands on offer, in COMMANDS order (what the web page shows)."""
+    return [s.path for s in COMMANDS if limits.commands is None or s.path in limits.commands]
 
 
 # --- Commands, counts and the queue ------------------------------------------------------------
@@ -262,7 +271,7 @@ class Counters:
     oversized: int = 0  # longer than the transport takes
     wrong_type: int = 0  # wrong argument count or types
     out_of_range: int = 0  # values out of range
-    unknown: int = 0  # names not in COMMANDS
+    unknown: int = 0  # names not in COMMANDS, or not offered (Limits.commands)
     refused: int = 0  # connections refused: a wrong or missing token
     dropped: int = 0  # good commands dropped (the oldest) because the queue was full
 
@@ -355,12 +364,23 @@ def status_values(status: Status) -> list[tuple[str, Arg]]:
     return [(name, getattr(status, attr)) for name, attr, _ in STATUS_FIELDS]
 
 
+def latency_report(latencies_s: Sequence[float]) -> str:
+    """The log's line on commands applied: arrival to the frame that applied them presented."""
+    ms = [1000.0 * s for s in latencies_s]
+    return (
+        f"commands: {len(ms)} applied, arrival to frame presented p50 "
+        f"{percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+        f"max {percentile(ms, 100):.1f} ms"
+    )
+
+
 __all__ = [
     "COMMANDS",
     "Command",
     "CommandQueue",
     "Counters",
     "Intake",
+    "LATENCIES_KEPT",
     "Limits",
     "MAX_RACK_S",
     "QUEUE_SIZE",
@@ -369,6 +389,8 @@ __all__ = [
     "Spec",
     "Status",
     "check",
+    "latency_report",
+    "offered",
     "status_values",
     "total",
 ]

@@ -73,6 +73,7 @@ from realtime.cues import DEPTH_KEYS, LENS_KEYS, load_convention
 from realtime.errors import InputError
 from realtime.focus import DEFAULT_EASING, easing
 from realtime.lens import Lens
+from realtime.options import DEFAULT_WEB_HOST
 from realtime.preview.scaling import DEFAULT_TARGET_FPS
 from realtime.show.playlist import (
     DEFAULT_FADE_S,
@@ -94,7 +95,6 @@ from realtime.tomlfile import KeyLines, Table, TomlError, read_toml, toml_error,
 
 SECTIONS = ("show", "lens", "source", "cue")  # top-level tables of a show config
 DEFAULT_OSC_HOST = "0.0.0.0"  # OSC listens on every interface unless told otherwise
-DEFAULT_WEB_HOST = "127.0.0.1"  # the web remote listens on this machine only unless told
 STATUS_INTERVAL_S = 60.0  # a status line goes to the log this often
 DEFAULT_PLAYLIST: tuple[Cue, ...] = (Rack("near"), Hold(2.0), Rack("far"), Hold(2.0))
 CUE_ACTIONS = ("rack", "pick", "hold", "autofocus", "f_number", "source")  # one per cue

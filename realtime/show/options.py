@@ -22,10 +22,12 @@ from realtime.lens import Lens
 from realtime.options import (
     add_lens_arguments,
     add_sink_arguments,
+    add_web_arguments,
     lens_from_args,
     parse_fps,
     parse_size,
     sinks_from_args,
+    web_from_args,
 )
 from realtime.show.config import DEFAULT_PLAYLIST, PORT_RANGE, ShowConfig, ShowSettings, SourceSpec
 from realtime.sources.depth import DepthConvention
@@ -131,13 +133,7 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
     add("--osc-port", type=int, metavar="N", help="listen for OSC on UDP port N (0: any)")
     add("--osc-host", metavar="ADDR", help="listen on this address (default 0.0.0.0)")
     add("--osc-reply-port", type=int, metavar="N", help="send /status replies to port N")
-    add("--web", type=int, metavar="PORT", help="serve the web remote on TCP PORT (0: any)")
-    add("--web-host", metavar="ADDR", help="its address (default 127.0.0.1; phones: 0.0.0.0)")
-    add(
-        "--web-token",
-        metavar="TOKEN",
-        help="the web remote's token (default: a new one each start, printed with the URL)",
-    )
+    add_web_arguments(group)
     add_sink_arguments(group)
     add("--rack-duration", type=float, metavar="S", help="seconds of an OSC /focus/pick rack")
     add("--fps", metavar="F", help="input frames per second of --rgb/--depth sequences")
@@ -156,18 +152,10 @@ def add_show_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _port(value: int | None, option: str, low: int, kind: str = "UDP") -> int | None:
+def _port(value: int | None, option: str, low: int) -> int | None:
     if value is not None and not low <= value <= PORT_RANGE[1]:
-        raise InputError(f"{option} {value}: must be a {kind} port, {low}..{PORT_RANGE[1]}")
+        raise InputError(f"{option} {value}: must be a UDP port, {low}..{PORT_RANGE[1]}")
     return value
-
-
-def _token(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from realtime.show.web import check_token
-
-    return check_token(value)
 
 
 def _positive(value: float | None, option: str, zero: bool = False) -> float | None:
@@ -201,6 +189,7 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         if path is not None and not Path(path).resolve().parent.is_dir():
             raise InputError(f"{option} {path}: folder does not exist")
     ndi, stream = sinks_from_args(args)
+    web_port, web_host, web_token = web_from_args(args)
     overrides: dict[str, object] = {}
     if args.windowed:
         overrides["windowed"] = True
@@ -216,9 +205,9 @@ def options_from_args(args: argparse.Namespace) -> ShowOptions:
         ("osc_port", _port(args.osc_port, "--osc-port", 0)),
         ("osc_host", args.osc_host),
         ("osc_reply_port", _port(args.osc_reply_port, "--osc-reply-port", PORT_RANGE[0])),
-        ("web_port", _port(args.web, "--web", 0, "TCP")),
-        ("web_host", args.web_host),
-        ("web_token", _token(args.web_token)),
+        ("web_port", web_port),
+        ("web_host", web_host),
+        ("web_token", web_token),
         ("ndi", ndi),
         ("stream", stream),
         ("rack_duration_s", _positive(args.rack_duration, "--rack-duration", zero=True)),

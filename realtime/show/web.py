@@ -1,5 +1,5 @@
-"""The web remote: a page for a phone, served by the show; a WebSocket transport for the
-command model (realtime.show.commands), beside OSC.
+"""The web remote: a page for a phone, served by the show or the preview; a WebSocket
+transport for the command model (realtime.show.commands), beside OSC.
 
     GET /                 the page (realtime/show/remote/: HTML, JS, CSS; no CDN)
     GET /ws               the WebSocket; its handshake must offer the subprotocols
@@ -7,9 +7,10 @@ command model (realtime.show.commands), beside OSC.
 
 Client -> show: text messages `{"address": "/focus/pick", "args": [0.5, 0.4]}`, the OSC
 table's names and arguments, handed to the same Intake checks and queue as OSC. Show ->
-client: `{"type": "state", ...}` (status, cues, sources, limits) at most STATE_HZ a second
-and at once after a command was applied, `{"type": "status", ...}` answering /status,
-and binary messages: JPEG thumbnails, at most THUMBNAIL_FPS a second.
+client: `{"type": "state", ...}` (status, the commands on offer, cues, sources, limits) at
+most STATE_HZ a second and at once after a command was applied, `{"type": "status", ...}`
+answering /status, and binary messages: JPEG thumbnails, at most THUMBNAIL_FPS a second.
+The page shows only the controls of the commands on offer: the preview offers no cues.
 
 A handshake without the token is refused (403) and counted; text longer than
 MAX_MESSAGE_BYTES, text that is not JSON of that shape, binary frames and unknown names
@@ -17,7 +18,9 @@ are ignored and counted, as OSC counts its own. The server is aiohttp on its own
 loop in one daemon thread. It never holds the render thread up: the render thread only
 swaps a state string and hands over a small thumbnail, then wakes the loop; each client
 keeps at most the newest state, the newest thumbnail and a few replies, written by its
-own task, and a client that stops reading is cut off after SEND_TIMEOUT_S.
+own task, and a client that stops reading is cut off after SEND_TIMEOUT_S. A render
+thread that sleeps while nothing changes (the preview's) sets `wake`: the server calls it
+when a command is queued or a client connects.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import secrets
 import socket
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
 
@@ -41,7 +44,15 @@ import numpy as np
 from realtime.errors import InputError
 from realtime.focus import FAR_FOCUS_M
 from realtime.preview.controls import F_NUMBER_RANGE
-from realtime.show.commands import Arg, CommandQueue, Intake, Limits, Status, status_values
+from realtime.show.commands import (
+    Arg,
+    CommandQueue,
+    Intake,
+    Limits,
+    Status,
+    offered,
+    status_values,
+)
 
 MAX_MESSAGE_BYTES = 1024  # a command message longer than this is ignored and counted
 HARD_MESSAGE_BYTES = 65536  # beyond this the connection is closed (and the message counted)
@@ -95,10 +106,12 @@ def encode_jpeg(pixels: np.ndarray) -> bytes:
 
 
 def state_message(status: Status, cues: Sequence[str], limits: Limits) -> dict[str, Any]:
-    """What the page shows and offers: /status, the cues, the sources, the sliders' ends
-    (the focus slider from the farthest focus to SLIDER_NEAR_M, even in dioptres)."""
+    """What the page shows and offers: /status, the commands on offer (the page hides the
+    rest), the cues, the sources, the sliders' ends (the focus slider from the farthest
+    focus to SLIDER_NEAR_M, even in dioptres)."""
     return {
         "status": dict(status_values(status)),
+        "commands": offered(limits),
         "cues": list(cues),
         "sources": list(limits.sources),
         "limits": {
@@ -148,6 +161,7 @@ class WebRemote:
         self.state_at = -math.inf  # when the render thread last published state
         self.thumbnail_at = -math.inf  # when it last handed over a thumbnail
         self.encoding = False  # a thumbnail is being encoded (the next waits)
+        self.wake: Callable[[], None] = lambda: None  # a command is queued, a client came
         self.assets = {
             path: (resources.files(__package__).joinpath("remote", name).read_bytes(), kind)
             for path, (name, kind) in ASSETS.items()
@@ -169,7 +183,10 @@ class WebRemote:
         if not isinstance(address, str) or not isinstance(args, list):
             self.counts.malformed += 1
             return
+        accepted = self.counts.accepted
         self.intake.submit(address, args, reply)
+        if self.counts.accepted != accepted:
+            self.wake()
 
     # -- the render thread --
 
@@ -289,6 +306,7 @@ class WebRemote:
         await ws.prepare(request)
         peer = Peer(ws, request.transport)
         self.peers.add(peer)
+        self.wake()  # it wants the state and a thumbnail
         writer = asyncio.ensure_future(self._writer(peer))
         reply = self.reply_to(peer)
         try:

@@ -38,14 +38,23 @@ function sliderFromFnumber(n) {
   const [lo, hi] = state.limits.f_number_range;
   return Math.round(SLIDER * Math.log(n / lo) / Math.log(hi / lo));
 }
+// The commands on offer (the state says; the preview offers no cues or sources).
+const offers = (address) => !!state && state.commands.includes(address);
 const metres = (m) => (m >= 100 ? m.toFixed(0) : m >= 10 ? m.toFixed(1) : m.toFixed(2)) + " m";
 const fstop = (n) => "f/" + (n >= 10 ? n.toFixed(0) : n.toFixed(1));
 
 function render() {
   const s = state.status;
+  for (const el of document.querySelectorAll("[data-command]")) {
+    el.hidden = !offers(el.dataset.command);
+  }
+  for (const section of document.querySelectorAll("main > section:not([data-command])")) {
+    section.hidden = ![...section.querySelectorAll("[data-command]")].some((el) => !el.hidden);
+  }
   $("status").textContent =
-    `${s.fps.toFixed(0)} fps · cue ${s.cue}/${state.cues.length} · ` +
-    `${metres(s.focus)} · ${fstop(s.fnumber)}` + (s.paused ? " · paused" : "");
+    `${s.fps.toFixed(0)} fps · ` + (offers("/cue/go") ? `cue ${s.cue}/${state.cues.length} · ` : "") +
+    `${metres(s.focus)}` + (offers("/lens/fnumber") ? ` · ${fstop(s.fnumber)}` : "") +
+    (s.paused ? " · paused" : "");
   $("counts").textContent =
     `received ${s.received}, ignored ${s.ignored}, dropped ${s.dropped}, ` +
     `refused ${s.refused}; source ${s.source}`;
@@ -71,7 +80,7 @@ function render() {
   }
   [...cues.querySelectorAll("button")].forEach((b, i) => b.classList.toggle("on", i + 1 === s.cue));
   const box = $("sources-box"), row = $("sources");
-  box.hidden = state.sources.length < 2;
+  box.hidden = !offers("/show/source") || state.sources.length < 2;
   if (row.dataset.text !== state.sources.join("\n")) {
     row.replaceChildren(...state.sources.map((name) => {
       const b = document.createElement("button");
@@ -115,6 +124,7 @@ function connect() {
 }
 
 $("thumb").addEventListener("click", (e) => {
+  if (!offers("/focus/pick")) return;
   const r = e.currentTarget.getBoundingClientRect();
   const x = (e.clientX - r.left) / r.width, y = (e.clientY - r.top) / r.height;
   send("/focus/pick", [Math.min(Math.max(x, 0), 1), Math.min(Math.max(y, 0), 1)]);
