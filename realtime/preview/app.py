@@ -20,8 +20,7 @@ import math
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +32,8 @@ from realtime.passes.resample import scaled_size
 from realtime.preview.controls import Controls, Playback
 from realtime.preview.hud import HUD_INTERVAL_S, STATS_FRAMES, TITLE, FrameStats, hud_title
 from realtime.preview.options import HELP, PreviewOptions
+from realtime.preview.report import stats_lines
+from realtime.preview.saving import save_frame
 from realtime.preview.scaling import AdaptiveScale
 from realtime.preview.script import ScriptEvent
 from realtime.preview.shown import (
@@ -166,7 +167,7 @@ class Preview:
             self.window.toggle_fullscreen()
         elif name == "s":
             try:
-                self.save()
+                save_frame(self)
             except InputError as e:  # a full disk must not end the session
                 self.log(f"rackfocus: error: {e}")
         elif name == "h":
@@ -300,47 +301,6 @@ class Preview:
         data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3)
         return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
 
-    def save(self) -> None:
-        """S: the frame shown, rendered at full size (PNG, no overlays; what `rackfocus
-        render` makes of it), and the state as a cue file."""
-        from realtime.cues import cue_text
-        from realtime.outputs.images import write_image
-
-        assert self.composite is not None and self.loop.index is not None
-        if self.files is None:
-            raise InputError("S saves a cue file of input files; this source has none")
-        rgb, depth = self.files(self.loop.index)
-        stem = next_free_stem(self.options.save_dir, Path(rgb).stem)  # rgb_1012, not rgb_%04d
-        write_image(stem.with_suffix(".png"), self.render_full_size())
-        cue = stem.with_suffix(".toml")
-        text = cue_text(self.lens, rgb, depth, self.options.inputs.convention)
-        try:
-            cue.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{cue}: cannot write: {e.strerror or e}") from e
-        self.log(f"saved {stem.with_suffix('.png')} and {cue}")
-
-    def render_full_size(self) -> np.ndarray:
-        """The frame shown through the current lens at the input's full size, HxWx3 linear.
-
-        A frame shown smaller renders through a loop of its own on the window's
-        compositor, whose textures then have the full size; that loop is released
-        and the window's starts again at the size shown, so the session does not
-        keep the full size's memory after the save.
-        """
-        from realtime.pipeline import read_rgb
-
-        if self.shown == self.image_size:
-            return read_rgb(self.loop.compose(self.frame, self.lens))
-        full = FrameLoop(
-            self.compositor, self.source, condition_depth=self.options.inputs.condition_depth
-        )
-        try:
-            return read_rgb(full.compose(self.frame, self.lens))
-        finally:
-            release_loop(full)
-            self.restart_loop(self.shown)
-
     def playback_state(self) -> str:
         """' | frame 3/10' (', paused') for sequence and video inputs; '' for stills."""
         p = self.playback
@@ -455,47 +415,6 @@ class Preview:
         if opts.print_focus:
             print(f"{self.lens.focus_m:.9g}", flush=True)
         if opts.stats:
-            s = self.stats
-            median = s.median_interval_ms()
-            rate = f"median frame {median:.1f} ms ({1000.0 / median:.1f} fps)"
-            fw, fh = self.window.framebuffer_size
-            print(
-                f"frames {s.frames}, composites {self.composites}, {elapsed_s:.3f} s, "
-                f"{rate if s.frames > 1 else 'no frame rate'}, {fw}x{fh}, "
-                f"renderer {self.ctx.info['GL_RENDERER']}",
-                flush=True,
-            )
-            (iw, ih), (sw, sh) = self.image_size, self.shown
-            print(f"input {iw}x{ih}, rendered at {sw}x{sh}", flush=True)
-            if self.live is not None:
-                print(live_report(self.live, self.latency_ms), flush=True)
-            if self.options.target_fps > 0:
-                print(self.adaptive.report(), flush=True)
-            for line in self.sinks.summaries():
+            for line in stats_lines(self, elapsed_s):
                 print(line, flush=True)
-            if self.remote is not None:
-                for line in self.remote.summaries():
-                    print(line, flush=True)
         return 0
-
-
-def live_report(live: LiveFrames, latency_ms: Iterable[float]) -> str:
-    """--stats for a camera: frames captured, taken, dropped and bad; capture-to-screen time."""
-    source = live.live
-    lat = sorted(latency_ms)
-    median = f"{lat[len(lat) // 2]:.1f} ms" if lat else "n/a"
-    return (
-        f"camera: {source.frames_captured} captured, {live.index + 1} shown, "
-        f"{source.frames_dropped} dropped, {source.frames_bad} bad; "
-        f"capture to screen median {median}; status {source.status}"
-    )
-
-
-def next_free_stem(folder: Path, prefix: str) -> Path:
-    """folder/prefix-NNN, the first number for which neither .png nor .toml exists."""
-    n = 1
-    while True:
-        stem = folder / f"{prefix}-{n:03d}"
-        if not stem.with_suffix(".png").exists() and not stem.with_suffix(".toml").exists():
-            return stem
-        n += 1
