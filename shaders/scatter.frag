@@ -2,8 +2,9 @@
 // res, into the foreground or background sprite layer, with the gather's
 // depth rule: a highlight behind the pixel it lands on reaches it only within
 // hidden_reach of that pixel (its own blur radius behind the focal plane).
-// Sprites exist only for |CoC| >= SCATTER_MIN_COC = SLIGHT_COC, where a near
-// disc is wholly in the foreground layer (fg_share = 1).
+// Sprites in front of the focal plane exist only for -CoC >= SCATTER_MIN_COC =
+// SLIGHT_COC, where a near disc is wholly in the foreground layer (fg_share =
+// 1); any other sprite lies behind it.
 #include "dof_common.glsl"
 
 uniform sampler2D prepared;  // Prepare: a = signed CoC

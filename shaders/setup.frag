@@ -15,7 +15,9 @@
 // small light (its excess over that darkest pixel is scattered). The rest
 // stays in the gathered colour. Interiors of large bright areas are neither.
 // Only blurred highlights are scattered, a share of the excess growing from
-// 0 at |CoC| = SCATTER_MIN_COC to all of it at SCATTER_FULL_COC.
+// 0 to all of it: in front of the focal plane from -CoC = SCATTER_MIN_COC to
+// SCATTER_FULL_COC, behind it from CoC = SCATTER_BEHIND_MIN_COC to
+// SCATTER_BEHIND_FULL_COC (realtime/passes/constants.py says why).
 #include "dof_common.glsl"
 
 uniform sampler2D prepared;  // Prepare: rgb linear, a = signed CoC
@@ -48,8 +50,9 @@ void main() {
     vec3 mean = sum / count;
 
     highlight = vec4(0.0, 0.0, 0.0, 0.25 * count);
-    // the share of a highlight scattered grows from SCATTER_MIN_COC to SCATTER_FULL_COC
-    float scattered = smoothstep(SCATTER_MIN_COC, SCATTER_FULL_COC, abs(nearest));
+    // the share of a highlight scattered grows over its side's band
+    float scattered = nearest < 0.0 ? smoothstep(SCATTER_MIN_COC, SCATTER_FULL_COC, -nearest)
+                                    : smoothstep(SCATTER_BEHIND_MIN_COC, SCATTER_BEHIND_FULL_COC, nearest);
     if (scattered > 0.0) {
         vec3 ring_sum = vec3(0.0);
         vec3 ring_min = vec3(1e30);

@@ -26,6 +26,8 @@ from realtime.passes.constants import (
     NARROW_COC,
     PYRAMID_LEVELS,
     REACH_RAMP,
+    SCATTER_BEHIND_FULL_COC,
+    SCATTER_BEHIND_MIN_COC,
     SCATTER_FULL_COC,
     SCATTER_MIN_COC,
     SLIGHT_COC,
@@ -109,7 +111,10 @@ def setup_reference(prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     luma = mean @ LUMA
     peak = luma > 2.0 * (ring_mean @ LUMA) + HIGHLIGHT_MIN
     hot = (luma > HDR_MIN) & (2.0 * (ring_min @ LUMA) < luma)
-    u = np.clip((np.abs(nearest) - SCATTER_MIN_COC) / (SCATTER_FULL_COC - SCATTER_MIN_COC), 0, 1)
+    # the share of a highlight scattered: over its side's band (in front, behind)
+    low = np.where(nearest < 0, SCATTER_MIN_COC, SCATTER_BEHIND_MIN_COC)
+    high = np.where(nearest < 0, SCATTER_FULL_COC, SCATTER_BEHIND_FULL_COC)
+    u = np.clip((np.abs(nearest) - low) / (high - low), 0, 1)
     scattered = u * u * (3.0 - 2.0 * u)  # smoothstep: the share of a highlight scattered
     split = (scattered > 0.0) & (peak | hot)
     floor = np.where(hot[..., None], np.minimum(mean, ring_min), ring_mean)
@@ -170,7 +175,7 @@ def test_setup_splits_off_isolated_highlights_of_blurred_pixels(
     dark, peak, hot = 0.05, 0.8, 5.0
     grey = np.full((8, 16), dark, np.float32)
     coc = np.full((8, 16), SCATTER_FULL_COC + 2.0, np.float32)  # scattered whole
-    coc[:, 12:] = 2.0  # below SCATTER_MIN_COC: dots stay in the gathered colour
+    coc[:, 12:] = 2.0  # below both sides' bands: dots stay in the gathered colour
     grey[2:4, 2:4] = peak  # texel (1, 1): brighter than twice its ring, below HDR_MIN
     grey[2:4, 6:8] = hot  # texel (3, 1): above HDR_MIN and twice the darkest ring pixel too
     grey[1, 5] = 0.5  # in that texel's ring: its mean is no longer its darkest pixel
@@ -193,6 +198,30 @@ def test_setup_splits_off_isolated_highlights_of_blurred_pixels(
 
 
 # --- tiles ------------------------------------------------------------------------------
+
+
+def test_lights_behind_focus_are_sprites_before_the_layers_take_them(
+    passes: Passes, texture: MakeTexture
+) -> None:
+    """A light behind the focal plane at CoC LAYER_MIN_COC (where the layers start to
+    draw a pixel) is scattered whole; one as far in front is not scattered at all (the
+    slight-focus resolve draws it whole there). A gathered light spreads by a texel or
+    two, which an HDR light shows as a bright ring: at max CoC 8 the demo scene's lights
+    ringed that way (35.0 dB) until lights behind were scattered from 4 px (44.4 dB)."""
+    from realtime.passes.constants import LAYER_MIN_COC
+
+    dark, hot = 0.05, 50.0
+    grey = np.full((8, 16), dark, np.float32)
+    coc = np.full((8, 16), LAYER_MIN_COC, np.float32)
+    coc[:, 8:] = -LAYER_MIN_COC
+    grey[2:4, 2:4] = hot  # texel (1, 1): behind
+    grey[2:4, 10:12] = hot  # texel (5, 1): in front
+    setup = passes[0]
+    setup.run(texture(np.dstack([grey, grey, grey, coc])))
+    half, highlight = read(setup, 0), read(setup, 1)
+    np.testing.assert_allclose(highlight[1, 1, :3], hot - dark, **COLOR_TOL)
+    np.testing.assert_allclose(half[1, 1, :3], dark, **COLOR_TOL)
+    assert not highlight[1, 5, :3].any() and half[1, 5, 0] == pytest.approx(hot)
 
 
 def tiles_reference(half: np.ndarray, highlight: np.ndarray, full: tuple[int, int]) -> np.ndarray:

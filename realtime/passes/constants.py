@@ -23,8 +23,16 @@ KERNEL_RINGS = 3  # rings of each level of the gather kernel, out to KERNEL_RING
 PYRAMID_LEVELS = 5  # levels above half res the gather reads (level l: boxes of 2^(l+1) px)
 LEVEL_COLUMNS = 2  # the Pyramid's texture holds its levels side by side, this many a row
 TAP_TIE = 1.0 / 256.0  # half-res texels a gather tap halfway between two boxes moves to settle it
-SCATTER_MIN_COC = SLIGHT_COC  # |CoC| (px) from which isolated highlights blend into sprites
-SCATTER_FULL_COC = SLIGHT_COC + 2.0  # |CoC| (px) from which they are scattered whole
+# Isolated highlights are drawn as sprites where the half-res layers draw their
+# surroundings (a gathered light spreads by a texel or two, which an HDR light shows).
+# In front of the focal plane a sprite is added over everything, so it may take a light
+# only where the layers draw the whole near disc (fg_share = 1, from SLIGHT_COC); behind
+# it the composite weighs sprites with the layers (layer_share), so a light can be
+# scattered whole by the time the layers take any share of a pixel (LAYER_MIN_COC).
+SCATTER_MIN_COC = SLIGHT_COC  # -CoC (px) from which highlights in front blend into sprites
+SCATTER_FULL_COC = SLIGHT_COC + 2.0  # -CoC (px) from which they are scattered whole
+SCATTER_BEHIND_MIN_COC = LAYER_MIN_COC - 2.0  # CoC (px) from which highlights behind do
+SCATTER_BEHIND_FULL_COC = LAYER_MIN_COC  # CoC (px) from which they are scattered whole
 SPRITE_HALF_MIN = 24.0  # |CoC| (px) from which sprites move to the half-res sprite layers
 SPRITE_HALF_FULL = 32.0  # |CoC| (px) from which they are drawn there whole
 SPRITE_MERGE_MIN = 64.0  # |CoC| (px) from which a half-res 2x2 texel group's sprites merge into one
@@ -130,6 +138,8 @@ def shader_defines(max_coc_px: float) -> dict[str, object]:
         "SLIGHT_ORBITS": (len(slight_offsets()) - 1) // 4,  # kernel.slight_orbits
         "SCATTER_MIN_COC": SCATTER_MIN_COC,
         "SCATTER_FULL_COC": SCATTER_FULL_COC,
+        "SCATTER_BEHIND_MIN_COC": SCATTER_BEHIND_MIN_COC,
+        "SCATTER_BEHIND_FULL_COC": SCATTER_BEHIND_FULL_COC,
         "REACH_RAMP": REACH_RAMP,
         "SPRITE_HALF_MIN": SPRITE_HALF_MIN,
         "SPRITE_HALF_FULL": SPRITE_HALF_FULL,
