@@ -104,11 +104,6 @@ def glsl_vec3(values: Sequence[float]) -> str:
     return "vec3({}, {}, {})".format(*(repr(float(v)) for v in values))
 
 
-def glsl_int_array(values: Sequence[int]) -> str:
-    """A sized int array constructor, e.g. `int[3](1, 9, 25)`."""
-    return f"int[{len(values)}]({', '.join(str(int(v)) for v in values)})"
-
-
 def shader_defines(max_coc_px: float) -> dict[str, object]:
     """The #define block for every pass, from the constants above."""
     return {
