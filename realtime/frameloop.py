@@ -220,11 +220,11 @@ class FrameLoop:
                 )
             self.size = (w, h)
         if self.conditioner is not None and depth.shape == (h, w):
-            # Sensor depth, holes and all: edges all off by one offset are moved back (it is
-            # measured on edges away from holes), then holes are filled by colour on the
-            # CPU, which follows a shadow's colour edge where the GPU fill takes the far side
-            # (on the sensor-like ground-truth scenes the GPU fill alone gave 38.89 dB
-            # against 44.99 on thin posts and 33.66 against 34.47 on the foreground scene)
+            # Sensor depth, holes and all: edges all off by one offset are moved back, then
+            # holes are filled by colour on the CPU, which follows a shadow's colour edge
+            # where the GPU fill takes the far side (on the sensor-like ground-truth scenes
+            # the GPU fill alone gave 38.89 dB against 44.99 on thin posts and 33.66
+            # against 34.47 on the foreground scene)
             with timed(self.times, "condition"):
                 self.depth_offset = depth_edge_offset(color, depth)
                 depth = undo_offset(depth, *self.depth_offset)
