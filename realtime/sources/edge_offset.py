@@ -69,21 +69,34 @@ def _kind_peak(
     return best - MAX_OFFSET_PX, float(curve[best] / max(float(np.median(curve)), 1e-9))
 
 
-def _axis_offset(w: np.ndarray, guide: np.ndarray, axis: int, across: int) -> int:
-    """The offset of the depth's edges along `axis` (1: x, 0: y), px, 0 when unmeasured,
-    given the offset across it (`across` px): a slanted edge moved across the axis looks
-    moved along it too."""
+def _edge_kinds(w: np.ndarray, axis: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The edge pixels (ys, xs) along `axis` (1: x, 0: y) of each kind, near side ahead
+    then behind, away from the border by as much as the reads reach."""
     r = 2 * MAX_OFFSET_PX + 1  # reads reach an offset along and one across
-    inner = (slice(r, -r), slice(r, -r))
-    along = 0.5 * (np.roll(w, -1, axis) - np.roll(w, 1, axis))[inner]
-    sideways = 0.5 * (np.roll(w, -1, 1 - axis) - np.roll(w, 1, 1 - axis))[inner]
+    inner = w[r - 1 : w.shape[0] - r + 1, r - 1 : w.shape[1] - r + 1]
+    # central differences over the inner window (one pixel of margin on each side)
+    dx = 0.5 * (inner[1:-1, 2:] - inner[1:-1, :-2])
+    dy = 0.5 * (inner[2:, 1:-1] - inner[:-2, 1:-1])
+    along, sideways = (dx, dy) if axis == 1 else (dy, dx)
     edge = (np.abs(along) > EDGE_GRADIENT) & (np.abs(along) > np.abs(sideways))
-    peaks = []  # of each kind of edge with a clear peak
+    kinds = []
     for near_ahead in (True, False):  # w grows along the axis: the near side lies ahead
         ys, xs = np.nonzero(edge & ((along > 0) == near_ahead))
+        kinds.append((ys + r, xs + r))
+    return kinds
+
+
+def _axis_offset(
+    kinds: list[tuple[np.ndarray, np.ndarray]], guide: np.ndarray, axis: int, across: int
+) -> int:
+    """The offset of the depth's edges (`kinds`, from _edge_kinds) along `axis`, px, 0 when
+    unmeasured, given the offset across it (`across` px): a slanted edge moved across the
+    axis looks moved along it too."""
+    peaks = []  # of each kind of edge with a clear peak
+    for ys, xs in kinds:
         if len(ys) < MIN_EDGE_PIXELS:
             continue  # too few edges of this kind to tell
-        peak, gain = _kind_peak(guide, ys + r, xs + r, axis, across)
+        peak, gain = _kind_peak(guide, ys, xs, axis, across)
         if gain >= PEAK_GAIN:
             peaks.append(peak)
     if not peaks or max(peaks) - min(peaks) > 2 * MAX_FATTENING_PX:
@@ -104,9 +117,10 @@ def depth_edge_offset(color: np.ndarray, depth: np.ndarray) -> tuple[int, int]:
         inverse = np.where(np.isfinite(depth) & (depth > 0), 1.0 / depth, 0.0)
     inverse = inverse.astype(np.float32)
     guide = guide_colour(color)
-    first = _axis_offset(inverse, guide, 1, 0)
-    down = _axis_offset(inverse, guide, 0, first)
-    right = _axis_offset(inverse, guide, 1, down)  # x again, knowing y
+    x_edges, y_edges = _edge_kinds(inverse, 1), _edge_kinds(inverse, 0)
+    first = _axis_offset(x_edges, guide, 1, 0)
+    down = _axis_offset(y_edges, guide, 0, first)
+    right = _axis_offset(x_edges, guide, 1, down)  # x again, knowing y
     if abs(right - first) > 1:
         return (0, 0)  # knowing y moved x's peak: the peaks are not one offset's
     return (right, down)
