@@ -34,6 +34,7 @@ from test_web import (
     TOKEN,
     free_tcp_port,
     launch,
+    open_remote,
     refused_handshakes,
     slider_focus_m,
     tap,
@@ -244,10 +245,7 @@ def test_a_phone_browser_drives_the_preview(
     preview.wait_line(rf"^web remote: listening on TCP 127\.0\.0\.1:{web}: open http://")
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(**PHONE)
-        page.goto(f"http://127.0.0.1:{web}/#token={TOKEN}")
-        page.wait_for_function("document.getElementById('thumb').naturalWidth > 0")
-        assert page.locator("#link").inner_text() == "live"
+        page = open_remote(browser, web)
         assert not any(page.locator(s).is_visible() for s in HIDDEN), "controls not on offer"
         assert all(page.locator(s).is_visible() for s in SHOWN)
         assert "cue" not in page.locator("#status").inner_text()

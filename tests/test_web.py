@@ -224,6 +224,15 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def open_remote(browser: Any, web: int) -> Any:
+    """The remote on a phone-sized page with the token, once its thumbnail is live."""
+    page = browser.new_page(**PHONE)
+    page.goto(f"http://127.0.0.1:{web}/#token={TOKEN}")
+    page.wait_for_function("document.getElementById('thumb').naturalWidth > 0")
+    assert page.locator("#link").inner_text() == "live"
+    return page
+
+
 def tap(page: Any, selector: str, fx: float = 0.5, fy: float = 0.5) -> None:
     """A finger's tap at fractions (fx, fy) of an element."""
     box = page.locator(selector).bounding_box()
@@ -272,10 +281,7 @@ def test_a_phone_browser_drives_the_show(
         running.wait_log(rf"^web remote: listening on TCP 127\.0\.0\.1:{web}: open http://")
         with sync_playwright() as p:
             browser = launch(p)
-            page = browser.new_page(**PHONE)
-            page.goto(f"http://127.0.0.1:{web}/#token={TOKEN}")
-            page.wait_for_function("document.getElementById('thumb').naturalWidth > 0")
-            assert page.locator("#link").inner_text() == "live"
+            page = open_remote(browser, web)
             tap(page, "#thumb", 20 / 160, 60 / 120)  # on the near band
             client.wait(lambda s: s["focus"] == NEAR_M, "the tapped depth")
             limits = page.evaluate("rackfocus.state.limits")
